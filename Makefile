@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# drvbox top-level Makefile.
+#
+#   make                  modules for KVER + the userspace tools
+#   make KVER=<version>   modules for another installed kernel
+#   make W=1 C=1          extra warnings and sparse (passed to kbuild)
+#   make check            build for every installed kernel, run the selftests
+#                         in the QEMU test host (KVER=, TESTS= to narrow)
+#   make demo             the narrated demo in the QEMU test host
+#   make install-deps     install the Debian packages drvbox needs
+#
+# Module objects go to build/<KVER>/ so builds for several kernels coexist;
+# tools go to build/tools/.
+
+SHELL := /bin/bash
+TREE := $(CURDIR)
+
+include selftests/lib/kernels.mk
+
+BUILD := $(TREE)/build
+KBUILD_OUT := $(BUILD)/$(KVER)
+KDIR := /lib/modules/$(KVER)/build
+
+CC ?= cc
+USER_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I$(TREE)/uapi $(EXTRA_CFLAGS)
+
+TOOLS := $(BUILD)/tools/drvbox
+CLI_SRCS := $(wildcard tools/cli/*.c)
+CLI_HDRS := $(wildcard tools/cli/*.h) $(wildcard uapi/*.h)
+
+SELFTEST_BINS := $(patsubst selftests/ctl/%.c,$(BUILD)/selftests/%, \
+	$(wildcard selftests/ctl/*.c))
+
+.PHONY: all modules tools selftests-bins check demo install-deps clean help
+
+all: modules tools selftests-bins
+
+help:
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+
+# Kbuild builds in a shadow tree of symlinks under build/<KVER>/ so that
+# objects for different kernels never mix and the source tree stays clean.
+modules:
+	@test -d "$(KDIR)" || { echo "drvbox: no kernel headers at $(KDIR)" \
+		"(apt-get install linux-headers-$(KVER))" >&2; exit 1; }
+	@mkdir -p $(KBUILD_OUT)
+	@cd $(KBUILD_OUT) && for d in kmod guest-stub uapi; do \
+		mkdir -p $$d; \
+		for f in $(TREE)/$$d/*; do ln -sf $$f $$d/; done; \
+		find $$d -xtype l -delete; \
+	done; ln -sf $(TREE)/Kbuild Kbuild
+	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) modules
+	@echo "drvbox: built $(KBUILD_OUT)/kmod/drvbox.ko $(KBUILD_OUT)/guest-stub/drvbox_stub.ko"
+
+tools: $(TOOLS)
+
+$(BUILD)/tools/drvbox: $(CLI_SRCS) $(CLI_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS)
+
+selftests-bins: $(SELFTEST_BINS)
+
+$(BUILD)/selftests/%: selftests/ctl/%.c selftests/lib/tap.h $(wildcard uapi/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -I$(TREE)/selftests/lib -o $@ $<
+
+check: install-deps
+	@selftests/check $(if $(KVER_SET),--kernel $(KVER)) $(if $(TESTS),--tests '$(TESTS)')
+
+demo: install-deps
+	@demo/demo.sh $(if $(KVER_SET),--kernel $(KVER))
+
+install-deps:
+	@scripts/install-deps
+
+clean:
+	rm -rf $(BUILD)

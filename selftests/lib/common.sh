@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for drvbox selftests running inside the test host.
+# Source it; it sets DRVBOX_TREE, KVER, KBUILD, TOOLS and defines helpers.
+
+DRVBOX_TREE="${DRVBOX_TREE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+KVER="$(uname -r)"
+KBUILD="$DRVBOX_TREE/build/$KVER"
+TOOLS="$DRVBOX_TREE/build/tools"
+SELFTEST_BIN="$DRVBOX_TREE/build/selftests"
+DRVBOX_KO="$KBUILD/kmod/drvbox.ko"
+STUB_KO="$KBUILD/guest-stub/drvbox_stub.ko"
+export DRVBOX_TREE KVER KBUILD TOOLS
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+log() { echo "# $*"; }
+fail() { echo "# FAIL: $*"; exit $KSFT_FAIL; }
+skip() { echo "# SKIP: $*"; exit $KSFT_SKIP; }
+
+drvbox_loaded() { [ -d /sys/module/drvbox ]; }
+
+load_drvbox() {
+	[ -r "$DRVBOX_KO" ] || fail "$DRVBOX_KO not built (make KVER=$KVER)"
+	drvbox_loaded || insmod "$DRVBOX_KO" "$@" || fail "insmod $DRVBOX_KO failed"
+}
+
+unload_drvbox() {
+	drvbox_loaded || return 0
+	rmmod drvbox || fail "rmmod drvbox failed"
+}
+
+# Things that must never appear in the host's kernel log because of drvbox.
+DMESG_BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|UBSAN|KASAN|kmemleak|refcount_t:|list_add corruption|list_del corruption|double free|use-after-free|RCU stall|soft lockup'
+
+# dmesg_mark: remember where the log is now; dmesg_check_clean NAME: fail
+# if anything bad was logged since the mark.
+dmesg_mark() { DMESG_START=$(dmesg | wc -l); }
+dmesg_since_mark() { dmesg | tail -n +"$((DMESG_START + 1))"; }
+dmesg_check_clean() {
+	local bad
+	bad="$(dmesg_since_mark | grep -E "$DMESG_BAD" || true)"
+	if [ -n "$bad" ]; then
+		dmesg_since_mark | sed 's/^/# dmesg: /' | tail -n 60
+		fail "${1:-test}: kernel log shows problems: $(echo "$bad" | head -n1)"
+	fi
+}
