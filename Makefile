@@ -26,9 +26,13 @@ CC ?= cc
 USER_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(TREE)/uapi $(EXTRA_CFLAGS)
 
-TOOLS := $(BUILD)/tools/drvbox
+TOOLS := $(BUILD)/tools/drvbox $(BUILD)/tools/drvbox-vmm $(BUILD)/tools/drvbox-init
 CLI_SRCS := $(wildcard tools/cli/*.c)
 CLI_HDRS := $(wildcard tools/cli/*.h) $(wildcard uapi/*.h)
+VMM_SRCS := $(wildcard tools/vmm/*.c)
+VMM_HDRS := $(wildcard tools/vmm/*.h) $(wildcard uapi/*.h)
+INIT_SRCS := $(wildcard guest-stub/init/*.c)
+INIT_HDRS := $(wildcard guest-stub/init/*.h) $(wildcard uapi/*.h)
 
 SELFTEST_BINS := $(patsubst selftests/ctl/%.c,$(BUILD)/selftests/%, \
 	$(wildcard selftests/ctl/*.c))
@@ -59,6 +63,16 @@ tools: $(TOOLS)
 $(BUILD)/tools/drvbox: $(CLI_SRCS) $(CLI_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $(CLI_SRCS)
+
+# The VMM: started by drvbox.ko (module parameter vmm_path) for each domain.
+$(BUILD)/tools/drvbox-vmm: $(VMM_SRCS) $(VMM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $(VMM_SRCS)
+
+# The driver domain's /init: static, it runs alone in the guest's initramfs.
+$(BUILD)/tools/drvbox-init: $(INIT_SRCS) $(INIT_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $(INIT_SRCS)
 
 selftests-bins: $(SELFTEST_BINS)
 
