@@ -2,16 +2,58 @@
 /*
  * drvbox_stub: the guest half of drvbox.  A plain PCI driver for the drvbox
  * device that drvbox-vmm emulates inside a driver domain.
+ *
+ * Probe maps the registers (BAR 0) and the shared area (BAR 2), takes the
+ * MSI-X vectors, says BOOTING, starts the heartbeat and creates
+ * /dev/drvbox_stub for the guest's init, which then reports each module it
+ * loads (stub_ctl.c).  The host's commands arrive on MSI-X vector
+ * DRVBOX_VEC_CONTROL (stub_cmd.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
-#include "../uapi/drvbox_guest.h"
+#include "stub.h"
+
+static int stub_setup_irqs(struct stub_dev *sd)
+{
+	struct pci_dev *pdev = sd->pdev;
+	u32 nr = ioread32(sd->bar0 + DRVBOX_BAR0_NR_VECTORS);
+	int ret;
+
+	if (nr < 1 || nr > DRVBOX_MAX_VECTORS) {
+		dev_err(&pdev->dev, "device reports %u MSI-X vectors (1..%u)\n",
+			nr, DRVBOX_MAX_VECTORS);
+		return -ENODEV;
+	}
+	ret = pci_alloc_irq_vectors(pdev, 1, nr, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		dev_err(&pdev->dev, "cannot allocate MSI-X vectors: %d\n", ret);
+		return ret;
+	}
+	sd->nr_vectors = ret;
+
+	ret = request_irq(pci_irq_vector(pdev, DRVBOX_VEC_CONTROL),
+			  stub_control_irq, 0, "drvbox_stub-control", sd);
+	if (ret) {
+		dev_err(&pdev->dev, "cannot request the control interrupt: %d\n",
+			ret);
+		pci_free_irq_vectors(pdev);
+	}
+	return ret;
+}
+
+static void stub_free_irqs(struct stub_dev *sd)
+{
+	free_irq(pci_irq_vector(sd->pdev, DRVBOX_VEC_CONTROL), sd);
+	pci_free_irq_vectors(sd->pdev);
+}
 
 static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
+	struct stub_dev *sd;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
@@ -19,13 +61,56 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "cannot enable the drvbox device: %d\n", ret);
 		return ret;
 	}
-	dev_info(&pdev->dev, "drvbox device found (protocol %u)\n",
-		 DRVBOX_GUEST_PROTO_VERSION);
+	pci_set_master(pdev);
+
+	sd = devm_kzalloc(&pdev->dev, sizeof(*sd), GFP_KERNEL);
+	if (!sd)
+		return -ENOMEM;
+	sd->pdev = pdev;
+	mutex_init(&sd->lock);
+	pci_set_drvdata(pdev, sd);
+
+	ret = stub_shared_map(sd);
+	if (ret)
+		return ret;
+
+	/* Our page starts clean: this incarnation has reported nothing yet. */
+	WRITE_ONCE(sd->guest->nr_modules, 0);
+	WRITE_ONCE(sd->guest->nr_devs, 0);
+	stub_cmd_init(sd);
+
+	ret = stub_setup_irqs(sd);
+	if (ret)
+		return ret;
+
+	stub_set_state(sd, DRVBOX_GUEST_BOOTING);
+	stub_heartbeat_start(sd);
+
+	ret = stub_ctl_register(sd);
+	if (ret)
+		goto err_heartbeat;
+
+	dev_info(&pdev->dev,
+		 "drvbox device ready: protocol %u, incarnation %u, %u doorbells, %u vectors, heartbeat %u ms\n",
+		 DRVBOX_GUEST_PROTO_VERSION, READ_ONCE(sd->host->incarnation),
+		 sd->nr_doorbells, sd->nr_vectors, sd->heartbeat_ms);
 	return 0;
+
+err_heartbeat:
+	stub_heartbeat_stop(sd);
+	stub_free_irqs(sd);
+	stub_cmd_stop(sd);
+	return ret;
 }
 
 static void stub_remove(struct pci_dev *pdev)
 {
+	struct stub_dev *sd = pci_get_drvdata(pdev);
+
+	stub_ctl_unregister(sd);
+	stub_heartbeat_stop(sd);
+	stub_free_irqs(sd);
+	stub_cmd_stop(sd);
 	dev_info(&pdev->dev, "drvbox device removed\n");
 }
 
