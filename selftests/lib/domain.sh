@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for tests that run real driver domains (drvbox.ko + drvbox-vmm +
+# the guest stub).  Source after common.sh.
+
+DRVBOX="$TOOLS/drvbox"
+VMM="$TOOLS/drvbox-vmm"
+
+# load_drvbox_real [PARAMS...]: drvbox.ko launching the real VMM.
+load_drvbox_real() {
+	[ -c /dev/kvm ] || skip "no /dev/kvm in the test host"
+	[ -x "$VMM" ] || fail "$VMM not built"
+	load_drvbox vmm_path="$VMM" "$@"
+}
+
+# dom_attr NAME ATTR: a sysfs attribute of a domain ("" if absent).
+dom_attr() { cat "/sys/kernel/drvbox/domains/$1/$2" 2>/dev/null || true; }
+
+# wait_until TIMEOUT_S DESCRIPTION COMMAND...: poll COMMAND every 0.2 s.
+wait_until() {
+	local limit=$(( $(date +%s) + $1 )) what="$2"
+	shift 2
+	until "$@"; do
+		[ "$(date +%s)" -lt "$limit" ] || fail "timed out waiting for $what"
+		sleep 0.2
+	done
+}
+
+dom_state_is() { [ "$(dom_attr "$1" state)" = "$2" ]; }
+
+# stop_all_domains: stop every domain (for cleanup).
+stop_all_domains() {
+	local d
+	for d in /sys/kernel/drvbox/domains/*; do
+		[ -d "$d" ] && "$DRVBOX" stop "$(basename "$d")" >/dev/null 2>&1
+	done
+	return 0
+}
+
+# Count of eventfd files open by any process.
+count_eventfds() {
+	find /proc/[0-9]*/fd -lname 'anon_inode:\[eventfd\]' 2>/dev/null | wc -l
+}
+
+mem_available_kib() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }
