@@ -3,13 +3,57 @@
 #ifndef DRVBOX_CLI_H
 #define DRVBOX_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "drvbox.h"
 
-/* ctl.c */
+/* Exit statuses (docs/cli.md, EXIT STATUS). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+#define DRVBOX_RUN_DIR		"/run/drvbox"
+#define DRVBOX_DEFAULT_TIMEOUT_S	180
+
+/* ctl.c: /dev/drvbox */
 int ctl_open(void);
 int ctl_check_version(int fd);
+int ctl_open_checked(void);
+void ctl_perror(const char *ioctl_name, const char *name);
+int ctl_status(int fd, const char *name, struct drvbox_domain_status *st);
+int ctl_ref(int fd, unsigned long req, const char *req_name,
+	    const char *name);
+int ctl_list(int fd, char (**names)[DRVBOX_NAME_LEN], unsigned int *count);
+
+/* util.c */
+bool name_valid(const char *name);
+int check_name(const char *name);
+const char *state_name(unsigned int state);
+int parse_uint(const char *s, unsigned long max, unsigned long *out);
+void status_sanitize(struct drvbox_domain_status *st);
+void json_string(FILE *out, const char *s);
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool is_help(const char *arg);
+void sleep_ms(unsigned int ms);
+void catch_interrupts(void);
+extern volatile int interrupted;
+int wait_running(int fd, const char *name, unsigned int min_incarnation,
+		 unsigned int timeout_s, struct drvbox_domain_status *st);
+void print_failure(const char *name, const struct drvbox_domain_status *st);
+
+/* cmd_ls.c */
+void json_exports(const struct drvbox_domain_status *st);
 
 /* cmd_*.c: each returns the process exit status */
 int cmd_version(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_crash(int argc, char **argv);
 
 #endif

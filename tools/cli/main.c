@@ -12,7 +12,14 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "version", cmd_version, "show the tool's and drvbox.ko's API versions" },
+	{ "run",	cmd_run,	"start a driver domain and wait until it runs" },
+	{ "ls",		cmd_ls,		"list the driver domains" },
+	{ "status",	cmd_status,	"show everything about one domain" },
+	{ "logs",	cmd_logs,	"print (or follow) a domain's guest console" },
+	{ "stop",	cmd_stop,	"stop and remove a domain" },
+	{ "restart",	cmd_restart,	"restart a domain and wait until it runs" },
+	{ "crash",	cmd_crash,	"crash a domain on purpose (testing recovery)" },
+	{ "version",	cmd_version,	"show the tool's and drvbox.ko's API versions" },
 };
 
 static void usage(FILE *out)
@@ -26,7 +33,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "\n'drvbox COMMAND --help' describes a command; "
-		"docs/cli.md has the details.\n");
+		"docs/cli.md has the details.\n"
+		"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 int main(int argc, char **argv)
