@@ -43,6 +43,12 @@ int wait_running(int fd, const char *name, unsigned int min_incarnation,
 		 unsigned int timeout_s, struct drvbox_domain_status *st);
 void print_failure(const char *name, const struct drvbox_domain_status *st);
 
+/* passthrough.c */
+int passthrough_check(int fd, const char *name, const char *bdf);
+int passthrough_bind(const char *name, const char *const *bdfs,
+		     unsigned int n);
+int passthrough_release(const char *name);
+
 /* cmd_ls.c */
 void json_exports(const struct drvbox_domain_status *st);
 

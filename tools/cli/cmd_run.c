@@ -25,6 +25,7 @@
 #define RUN_MAX_DRIVERS		DRVBOX_MAX_MODULES
 #define RUN_MAX_PCI		8
 #define RUN_MAX_PARAMS		64
+#define RUN_BDF_LEN		16
 
 static void run_usage(FILE *out)
 {
@@ -45,7 +46,9 @@ static void run_usage(FILE *out)
 "                        .ko or .ko.xz file, or the name of a module of the\n"
 "                        guest kernel (resolved with its modules.dep)\n"
 "  --param M.KEY=VAL     a parameter for module M\n"
-"  --pci BDF             pass the PCI device [DDDD:]BB:DD.F through (VFIO)\n"
+"  --pci BDF             pass the PCI device [DDDD:]BB:DD.F through: it must\n"
+"                        be unused by the host; it moves to vfio-pci and goes\n"
+"                        back to its driver when the domain is stopped\n"
 "  --export blk:DEV      give the guest's block device DEV to the host\n"
 "  --export net:IF       give the guest's network interface IF to the host\n"
 "  --mem MIB             guest RAM, %d..%d MiB (default %d)\n"
@@ -97,6 +100,7 @@ struct run_opts {
 	const char *params[RUN_MAX_PARAMS];
 	unsigned int nr_params;
 	const char *pci[RUN_MAX_PCI];
+	char pci_full[RUN_MAX_PCI][RUN_BDF_LEN];
 	unsigned int nr_pci;
 	const char *exports[DRVBOX_MAX_EXPORTS];
 	unsigned int nr_exports;
@@ -208,11 +212,15 @@ static int check_driver(const char *drv, struct spec *spec)
 	return spec_add(spec, "module", abs);
 }
 
-/* [DDDD:]BB:DD.F, present in sysfs; added to the spec in full form. */
-static int check_pci(const char *bdf, struct spec *spec)
+/*
+ * [DDDD:]BB:DD.F, present in sysfs, not used by the host or another
+ * domain; added to the spec in full form, kept in @full for binding.
+ */
+static int check_pci(int fd, const char *name, const char *bdf,
+		     struct spec *spec, char *full)
 {
 	unsigned int dom = 0, bus, dev, fn;
-	char full[16], path[64], tail;
+	char path[64], tail;
 	struct stat sb;
 
 	if (sscanf(bdf, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
@@ -226,13 +234,15 @@ static int check_pci(const char *bdf, struct spec *spec)
 			"address [DDDD:]BB:DD.F\n", bdf);
 		return -1;
 	}
-	snprintf(full, sizeof(full), "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	snprintf(full, RUN_BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", full);
 	if (stat(path, &sb) < 0) {
 		fprintf(stderr, "drvbox: --pci %s: no such PCI device (%s: %s)\n",
 			bdf, path, strerror(errno));
 		return -1;
 	}
+	if (passthrough_check(fd, name, full) < 0)
+		return -1;
 	return spec_add(spec, "pci", full);
 }
 
@@ -378,9 +388,10 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 }
 
 /* All checks after the arguments parsed; fills @cr and @spec. */
-static int run_check(const struct run_opts *o, struct drvbox_create *cr,
+static int run_check(int fd, struct run_opts *o, struct drvbox_create *cr,
 		     struct spec *spec, unsigned long *timeout_s)
 {
+	struct drvbox_domain_status st;
 	char kernel[PATH_MAX];
 	struct utsname u;
 	unsigned long v;
@@ -390,6 +401,11 @@ static int run_check(const struct run_opts *o, struct drvbox_create *cr,
 	if (check_name(o->name) < 0)
 		return -1;
 	snprintf(cr->name, sizeof(cr->name), "%s", o->name);
+	/* DRVBOX_CREATE says EEXIST too; asking first keeps --pci untouched. */
+	if (ctl_status(fd, o->name, &st) == 0) {
+		fprintf(stderr, "drvbox: domain %s already exists\n", o->name);
+		return -1;
+	}
 
 	cr->mem_mib = RUN_DEFAULT_MEM_MIB;
 	if (o->mem) {
@@ -464,7 +480,7 @@ static int run_check(const struct run_opts *o, struct drvbox_create *cr,
 		if (check_driver(o->drivers[i], spec) < 0)
 			return -1;
 	for (i = 0; i < o->nr_pci; i++)
-		if (check_pci(o->pci[i], spec) < 0)
+		if (check_pci(fd, o->name, o->pci[i], spec, o->pci_full[i]) < 0)
 			return -1;
 	for (i = 0; i < o->nr_params; i++)
 		if (check_param(o->params[i], spec) < 0)
@@ -477,8 +493,10 @@ static int run_check(const struct run_opts *o, struct drvbox_create *cr,
 
 static void run_destroy(int fd, const char *name)
 {
-	if (ctl_ref(fd, DRVBOX_DESTROY, "DRVBOX_DESTROY", name) == 0)
+	if (ctl_ref(fd, DRVBOX_DESTROY, "DRVBOX_DESTROY", name) == 0) {
+		passthrough_release(name);
 		fprintf(stderr, "drvbox: %s removed\n", name);
+	}
 }
 
 int cmd_run(int argc, char **argv)
@@ -487,6 +505,7 @@ int cmd_run(int argc, char **argv)
 	struct drvbox_create cr;
 	struct drvbox_domain_status st;
 	struct spec spec = { NULL, 0 };
+	const char *bdfs[RUN_MAX_PCI];
 	unsigned long timeout_s;
 	int fd, ret;
 
@@ -504,15 +523,24 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FAIL;
 
 	memset(&cr, 0, sizeof(cr));
-	if (run_check(&o, &cr, &spec, &timeout_s) < 0) {
+	if (run_check(fd, &o, &cr, &spec, &timeout_s) < 0) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
 	cr.spec_len = spec.len;
 	cr.spec_ptr = (uint64_t)(uintptr_t)spec.buf;
 
+	for (unsigned int i = 0; i < o.nr_pci; i++)
+		bdfs[i] = o.pci_full[i];
+	if (passthrough_bind(o.name, bdfs, o.nr_pci) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	if (ioctl(fd, DRVBOX_CREATE, &cr) < 0) {
 		ctl_perror("DRVBOX_CREATE", o.name);
+		/* EEXIST: the record belongs to the domain that exists. */
+		if (errno != EEXIST)
+			passthrough_release(o.name);
 		ret = EXIT_FAIL;
 		goto out;
 	}

@@ -11,7 +11,8 @@ static void stop_usage(FILE *out)
 "Usage: drvbox stop NAME\n"
 "\n"
 "Stop a driver domain and remove it: its VMM is killed, its memory freed,\n"
-"its exported devices go away.  The console log stays in\n"
+"its exported devices go away, and the PCI functions it was given go back\n"
+"to the host drivers they had.  The console log stays in\n"
 DRVBOX_RUN_DIR "/NAME/console.log.\n");
 }
 
@@ -43,6 +44,8 @@ int cmd_stop(int argc, char **argv)
 	close(fd);
 	if (ret < 0)
 		return EXIT_FAIL;
+	/* Its PCI functions, if any, go back to their host drivers. */
+	ret = passthrough_release(name);
 	printf("%s: stopped\n", name);
-	return EXIT_OK;
+	return ret < 0 ? EXIT_FAIL : EXIT_OK;
 }
