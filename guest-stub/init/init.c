@@ -1,9 +1,307 @@
 // SPDX-License-Identifier: GPL-2.0
-/* drvbox-init: placeholder until the guest init lands. */
+/*
+ * drvbox-init: PID 1 of a driver domain.
+ *
+ * It runs alone in the initramfs drvbox-vmm builds (docs/domains.md):
+ * mount /proc, /sys and /dev, load every module listed in
+ * /etc/drvbox/modules (drvbox_stub.ko first) with finit_module(), tell the
+ * stub each result through /dev/drvbox_stub, then watch /sys/block and
+ * /sys/class/net and report the device list whenever it changes.  It never
+ * exits: PID 1 exiting would panic the guest.  Everything it does is
+ * printed to the console ("drvbox-init: ..."), which is the domain's log.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE	4
+#endif
+
+#define MODULES_LIST	"/etc/drvbox/modules"
+#define MODULES_DIR	"/lib/modules"
+#define STUB_DEV	"/dev/drvbox_stub"
+#define STUB_FILE	"drvbox_stub.ko"
+#define LINE_MAX_LEN	1024
+#define DEVS_MAX	8192
+
+static int stub_fd = -1;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[LINE_MAX_LEN];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "drvbox-init: ");
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(STDOUT_FILENO, buf, n) < 0) {
+		/* nowhere else to tell */
+	}
+}
+
+/* Console on fds 0-2, whether or not the kernel opened it for us. */
+static void setup_console(void)
+{
+	int fd;
+
+	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	while (fd < 3) {
+		fd = dup(fd);
+		if (fd < 0)
+			return;
+	}
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static void mount_fs(const char *src, const char *dir, const char *type)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		say("mkdir %s: %s", dir, strerror(errno));
+	if (mount(src, dir, type, MS_NOSUID | MS_NOEXEC, NULL) < 0 &&
+	    errno != EBUSY)
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+/* One line per write(), as the stub wants (docs/domains.md). */
+static void stub_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void stub_send(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	if (stub_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line)) {
+		say("line for %s too long, not sent", STUB_DEV);
+		return;
+	}
+	if (write(stub_fd, line, n) != n)
+		say("%s: \"%s\": %s", STUB_DEV, line, strerror(errno));
+}
+
+static void stub_open(void)
+{
+	stub_fd = open(STUB_DEV, O_WRONLY | O_CLOEXEC);
+	if (stub_fd < 0)
+		say("%s: %s; results go to the console only", STUB_DEV,
+		    strerror(errno));
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Returns 0 or a positive errno. */
+static int load_module(const char *file, const char *params)
+{
+	char path[512];
+	int fd, flags = 0, err = 0;
+
+	snprintf(path, sizeof(path), MODULES_DIR "/%s", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (ends_with(file, ".xz") || ends_with(file, ".zst") ||
+	    ends_with(file, ".gz"))
+		flags |= MODULE_INIT_COMPRESSED_FILE;
+	if (syscall(SYS_finit_module, fd, params, flags) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static void load_modules(void)
+{
+	unsigned int loaded = 0, failed = 0;
+	char line[LINE_MAX_LEN];
+	FILE *f;
+
+	f = fopen(MODULES_LIST, "re");
+	if (!f) {
+		say("%s: %s", MODULES_LIST, strerror(errno));
+		stub_open();
+		stub_send("ready");
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *file, *params;
+		bool is_stub;
+		int err;
+
+		line[strcspn(line, "\n")] = '\0';
+		file = line + strspn(line, " \t");
+		if (!*file || *file == '#')
+			continue;
+		params = file + strcspn(file, " \t");
+		if (*params)
+			*params++ = '\0';
+		params += strspn(params, " \t");
+
+		is_stub = !strcmp(file, STUB_FILE);
+		err = load_module(file, params);
+		if (err == EEXIST) {
+			say("%s: already loaded", file);
+			err = 0;
+		} else if (err) {
+			say("%s: %s", file, strerror(err));
+		} else {
+			say("loaded %s%s%s", file, *params ? " " : "", params);
+		}
+		if (is_stub) {
+			stub_open();
+			continue;
+		}
+		if (err)
+			failed++;
+		else
+			loaded++;
+		stub_send("module %s %d", file, err);
+	}
+	fclose(f);
+	if (stub_fd < 0)
+		say("no %s line in %s", STUB_FILE, MODULES_LIST);
+	say("ready (%u module(s) loaded, %u failed)", loaded, failed);
+	stub_send("ready");
+}
+
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+/* "blk NAME BYTES\n" / "net NAME MAC\n" lines, sorted as readdir gives. */
+static void scan_devices(char *out, size_t len)
+{
+	char path[600], val[64];
+	struct dirent *d;
+	size_t used = 0;
+	DIR *dir;
+
+	out[0] = '\0';
+	dir = opendir("/sys/block");
+	while (dir && (d = readdir(dir))) {
+		unsigned long long sectors;
+
+		if (d->d_name[0] == '.' || strlen(d->d_name) > 31)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/size", d->d_name);
+		if (!read_line(path, val, sizeof(val)))
+			continue;
+		sectors = strtoull(val, NULL, 10);
+		used += snprintf(out + used, len - used, "blk %s %llu\n",
+				 d->d_name, sectors * 512);
+		if (used >= len)
+			break;
+	}
+	if (dir)
+		closedir(dir);
+	dir = opendir("/sys/class/net");
+	while (used < len && dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, "lo") ||
+		    strlen(d->d_name) > 31)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", d->d_name);
+		if (!read_line(path, val, sizeof(val)) || strlen(val) != 17)
+			continue;
+		used += snprintf(out + used, len - used, "net %s %s\n",
+				 d->d_name, val);
+	}
+	if (dir)
+		closedir(dir);
+	if (used >= len)
+		out[len - 1] = '\0';
+}
+
+static void report_devices(const char *list)
+{
+	char *copy = strdup(list), *line, *save;
+
+	if (!copy) {
+		say("out of memory");
+		return;
+	}
+	stub_send("devs-begin");
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		say("dev %s", line);
+		stub_send("dev %s", line);
+	}
+	stub_send("devs-end");
+	free(copy);
+}
+
+static void reap_children(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
 
 int main(void)
 {
-	fprintf(stderr, "drvbox-init: not implemented yet\n");
-	return 1;
+	static char devs[DEVS_MAX], last[DEVS_MAX];
+	bool first = true;
+
+	mount_fs("devtmpfs", "/dev", "devtmpfs");
+	setup_console();
+	say("started");
+	mount_fs("proc", "/proc", "proc");
+	mount_fs("sysfs", "/sys", "sysfs");
+
+	load_modules();
+
+	for (;;) {
+		scan_devices(devs, sizeof(devs));
+		if (first || strcmp(devs, last)) {
+			if (!devs[0])
+				say("no block or net devices");
+			report_devices(devs);
+			memcpy(last, devs, sizeof(last));
+			first = false;
+		}
+		reap_children();
+		sleep(1);
+	}
 }

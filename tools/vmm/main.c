@@ -1,9 +1,318 @@
 // SPDX-License-Identifier: GPL-2.0
-/* drvbox-vmm: placeholder until the VMM lands. */
+/*
+ * drvbox-vmm: options and the order things are built in.
+ *
+ *   drvbox-vmm --domain NAME --incarnation N      (launched by drvbox.ko)
+ *   drvbox-vmm --standalone --kernel PATH --module M ...   (development)
+ *
+ * The main thread sets everything up, starts one thread per vCPU and then
+ * only waits for SIGTERM/SIGINT (or --timeout).  Whatever ends the guest
+ * ends the process: see vmm__end().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "drvbox.h"
+#include "drvbox_guest.h"
+#include "vmm.h"
+
+#define BASE_CMDLINE "console=ttyS0 reboot=t panic=-1 oops=panic pci=conf1 " \
+	"tsc=reliable no_timer_check quiet loglevel=4 rdinit=/init"
+#define STANDALONE_SHARED_BYTES	(64 << 10)
+#define STANDALONE_DOORBELLS	2
+#define STANDALONE_VECTORS	2
+
+static void usage(FILE *f)
 {
-	fprintf(stderr, "drvbox-vmm: not implemented yet\n");
-	return 1;
+	fprintf(f,
+"Usage: drvbox-vmm --domain NAME --incarnation N\n"
+"       drvbox-vmm --standalone --kernel PATH [--module M]... [options]\n"
+"\n"
+"Runs one incarnation of a drvbox driver domain: a KVM guest booting PATH\n"
+"(the host's own kernel) with an initramfs holding drvbox-init, the guest\n"
+"stub and the requested modules.  drvbox.ko launches it with --domain; the\n"
+"guest then gets its RAM, shared area and configuration from /dev/drvbox,\n"
+"and its console goes to /run/drvbox/NAME/console.log.\n"
+"\n"
+"Standalone mode (no drvbox.ko; anonymous memory, for development/tests):\n"
+"  --kernel PATH        bzImage to boot, e.g. /boot/vmlinuz-$(uname -r)\n"
+"  --module M           module name (from modules.dep) or path to a .ko/.ko.xz;\n"
+"                       repeatable, loaded in order after their dependencies\n"
+"  --param M.KEY=VALUE  module parameter; repeatable\n"
+"  --mem MIB            guest RAM (default 256, %d-%d)\n"
+"  --cpus N             vCPUs (default 1, max %d)\n"
+"  --cmdline ARGS       appended to the guest kernel command line\n"
+"  --log FILE|-         console log (default -: stdout)\n"
+"  --until TEXT         stop (exit 0) once a console line contains TEXT\n"
+"  --timeout SEC        stop (exit 3) after SEC seconds\n"
+"\n"
+"Exit status: 0 stopped (SIGTERM, --until), 1 could not start or VMM error,\n"
+"2 the guest died (panic, triple fault), 3 --timeout expired.\n",
+		DRVBOX_MIN_MEM_MIB, DRVBOX_MAX_MEM_MIB, DRVBOX_MAX_VCPUS);
+}
+
+static unsigned long parse_num(const char *opt, const char *s, unsigned long min,
+			       unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v < min || v > max) {
+		fprintf(stderr, VMM_NAME ": %s: \"%s\" is not a number in %lu..%lu\n",
+			opt, s, min, max);
+		exit(VMM_EXIT_ERROR);
+	}
+	return v;
+}
+
+static void parse_options(int argc, char **argv)
+{
+	enum { O_DOMAIN = 256, O_INC, O_STANDALONE, O_KERNEL, O_MODULE, O_PARAM,
+	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT };
+	static const struct option opts[] = {
+		{ "domain", required_argument, NULL, O_DOMAIN },
+		{ "incarnation", required_argument, NULL, O_INC },
+		{ "standalone", no_argument, NULL, O_STANDALONE },
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "module", required_argument, NULL, O_MODULE },
+		{ "param", required_argument, NULL, O_PARAM },
+		{ "mem", required_argument, NULL, O_MEM },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "until", required_argument, NULL, O_UNTIL },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vmm_config *c = &vmm.cfg;
+	bool standalone_only = false;
+	int o;
+
+	c->mem_bytes = 256ULL << 20;
+	c->vcpus = 1;
+	c->incarnation = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (o) {
+		case O_DOMAIN:
+			c->domain = optarg;
+			break;
+		case O_INC:
+			c->incarnation = parse_num("--incarnation", optarg, 1, ~0U);
+			break;
+		case O_STANDALONE:
+			c->standalone = true;
+			break;
+		case O_KERNEL:
+			c->kernel = optarg;
+			standalone_only = true;
+			break;
+		case O_MODULE:
+			if (c->nr_module_args == VMM_MAX_MODULES) {
+				fprintf(stderr, VMM_NAME ": too many --module\n");
+				exit(VMM_EXIT_ERROR);
+			}
+			c->module_args[c->nr_module_args++] = optarg;
+			standalone_only = true;
+			break;
+		case O_PARAM:
+			if (c->nr_param_args == VMM_MAX_MODULES) {
+				fprintf(stderr, VMM_NAME ": too many --param\n");
+				exit(VMM_EXIT_ERROR);
+			}
+			c->param_args[c->nr_param_args++] = optarg;
+			standalone_only = true;
+			break;
+		case O_MEM:
+			c->mem_bytes = (uint64_t)parse_num("--mem", optarg,
+					DRVBOX_MIN_MEM_MIB, DRVBOX_MAX_MEM_MIB) << 20;
+			standalone_only = true;
+			break;
+		case O_CPUS:
+			c->vcpus = parse_num("--cpus", optarg, 1, DRVBOX_MAX_VCPUS);
+			standalone_only = true;
+			break;
+		case O_LOG:
+			c->log_path = optarg;
+			standalone_only = true;
+			break;
+		case O_CMDLINE:
+			c->extra_cmdline = optarg;
+			standalone_only = true;
+			break;
+		case O_UNTIL:
+			c->until = optarg;
+			standalone_only = true;
+			break;
+		case O_TIMEOUT:
+			c->timeout_s = parse_num("--timeout", optarg, 1, 86400);
+			standalone_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(VMM_EXIT_ERROR);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, VMM_NAME ": unexpected argument \"%s\" (see --help)\n",
+			argv[optind]);
+		exit(VMM_EXIT_ERROR);
+	}
+	if (c->standalone) {
+		if (c->domain) {
+			fprintf(stderr, VMM_NAME ": --standalone and --domain exclude each other\n");
+			exit(VMM_EXIT_ERROR);
+		}
+		if (!c->kernel) {
+			fprintf(stderr, VMM_NAME ": --standalone needs --kernel PATH\n");
+			exit(VMM_EXIT_ERROR);
+		}
+	} else {
+		if (!c->domain) {
+			usage(stderr);
+			exit(VMM_EXIT_ERROR);
+		}
+		if (standalone_only) {
+			fprintf(stderr, VMM_NAME ": --kernel, --module, ... are for --standalone; drvbox.ko supplies them\n");
+			exit(VMM_EXIT_ERROR);
+		}
+		if (strlen(c->domain) >= DRVBOX_NAME_LEN || strchr(c->domain, '/') ||
+		    c->domain[0] == '.') {
+			fprintf(stderr, VMM_NAME ": bad domain name \"%s\"\n", c->domain);
+			exit(VMM_EXIT_ERROR);
+		}
+	}
+}
+
+/* Standalone: anonymous memory, and the host half of the shared area. */
+static void standalone_memory(void)
+{
+	struct drvbox_shared_host *host;
+	void *p;
+
+	vmm.ram_bytes = vmm.cfg.mem_bytes;
+	p = mmap(NULL, vmm.ram_bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		vmm__die_start("cannot allocate %llu MiB of guest RAM: %s",
+			       (unsigned long long)(vmm.ram_bytes >> 20),
+			       strerror(errno));
+	vmm.ram = p;
+	vmm.shared_bytes = STANDALONE_SHARED_BYTES;
+	p = mmap(NULL, vmm.shared_bytes, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		vmm__die_start("cannot allocate the shared area: %s", strerror(errno));
+	vmm.shared = p;
+	host = p;
+	host->magic = DRVBOX_SHARED_MAGIC;
+	host->proto_version = DRVBOX_GUEST_PROTO_VERSION;
+	host->incarnation = vmm.cfg.incarnation;
+	host->heartbeat_ms = 1000;
+	vmm.nr_doorbells = STANDALONE_DOORBELLS;
+	vmm.nr_vectors = STANDALONE_VECTORS;
+}
+
+static char *build_cmdline(void)
+{
+	const char *extra = vmm.cfg.extra_cmdline;
+	size_t len = strlen(BASE_CMDLINE) + (extra ? strlen(extra) + 1 : 0) + 1;
+	char *s = vmm__xmalloc(len);
+
+	snprintf(s, len, "%s%s%s", BASE_CMDLINE, extra ? " " : "",
+		 extra ? extra : "");
+	return s;
+}
+
+static void wait_for_signals(const sigset_t *set)
+{
+	struct timespec ts = { .tv_sec = vmm.cfg.timeout_s };
+	uint64_t deadline = vmm.start_ns + ts.tv_sec * 1000000000ULL;
+	char msg[64];
+
+	for (;;) {
+		int sig;
+
+		if (vmm.cfg.timeout_s) {
+			uint64_t now = vmm__now_ns();
+
+			if (now >= deadline) {
+				vmm__log("--timeout %u s expired", vmm.cfg.timeout_s);
+				vmm__end(0, 3, "timeout");
+			}
+			ts.tv_sec = (deadline - now) / 1000000000ULL;
+			ts.tv_nsec = (deadline - now) % 1000000000ULL;
+			sig = sigtimedwait(set, NULL, &ts);
+		} else {
+			sig = sigwaitinfo(set, NULL);
+		}
+		if (sig < 0)
+			continue;	/* EINTR, EAGAIN (timeout) */
+		snprintf(msg, sizeof(msg), "stopped by %s", strsignal(sig));
+		vmm__end(0, VMM_EXIT_STOPPED, msg);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct vmm_module mods[VMM_MAX_MODULES];
+	unsigned int nr_mods;
+	struct cpio initrd;
+	sigset_t set;
+	char *cmdline;
+
+	vmm.start_ns = vmm__now_ns();
+	parse_options(argc, argv);
+
+	/* Signals go to the main thread only; vCPU threads inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	console__open();
+	console__start_marker();
+	if (vmm.cfg.standalone)
+		standalone_memory();
+	else
+		supervisor__attach();
+
+	boot__probe_kernel();
+	nr_mods = modules__resolve(mods, VMM_MAX_MODULES);
+	initramfs__build(&initrd, mods, nr_mods);
+
+	kvm__open();
+	kvm__create_vm();
+	kvm__set_memory();
+	pci__init();
+	drvbox_dev__init();
+	supervisor__set_eventfds();
+	serial__init();
+	mptable__write(vmm.cfg.vcpus);
+	cmdline = build_cmdline();
+	boot__load(cmdline, initrd.buf, initrd.len);
+	free(initrd.buf);
+	kvm__create_vcpus();
+	fprintf(stderr, VMM_NAME ": %s: guest %s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB, set up in %llu ms\n",
+		vmm.cfg.domain ? vmm.cfg.domain : "standalone", vmm.kver,
+		(unsigned long long)(vmm.ram_bytes >> 20), vmm.cfg.vcpus,
+		nr_mods, (size_t)(vmm.initrd_size >> 10),
+		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000));
+	kvm__run_vcpus();
+	wait_for_signals(&set);
+	return 0;
 }

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drvbox-vmm: the VM, its memory and its vCPUs.
+ *
+ * In-kernel irqchip (PIC + IOAPIC + LAPICs) and PIT, so the only exits we
+ * see are the 8250, the PCI config ports, the CMOS clock and MMIO to the
+ * drvbox device's registers and MSI-X table.  One thread per vCPU; the
+ * main thread only waits for signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "drvbox.h"
+#include "vmm.h"
+
+#define CPUID_MAX_ENTRIES	256
+#define KVM_FEATURE_CLOCKSOURCE_BIT	0
+#define KVM_FEATURE_CLOCKSOURCE2_BIT	3
+#define XCR0_WANTED		0x207ULL	/* x87, SSE, AVX, PKRU */
+
+static pthread_mutex_t routing_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool enabled;
+	uint64_t addr;
+	uint32_t data;
+} msi_routes[DRVBOX_MAX_VECTORS];
+
+void kvm__open(void)
+{
+	int ver;
+
+	vmm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vmm.kvm_fd < 0)
+		vmm__die_start("cannot open /dev/kvm: %s: is kvm_amd or kvm_intel loaded?",
+			       strerror(errno));
+	ver = ioctl(vmm.kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION)
+		vmm__die_start("KVM API version %d, expected %d", ver,
+			       KVM_API_VERSION);
+	if (ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) <= 0 ||
+	    ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0 ||
+	    ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0)
+		vmm__die_start("KVM lacks irqfd, ioeventfd or IRQ routing");
+}
+
+void kvm__create_vm(void)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	vmm.vm_fd = ioctl(vmm.kvm_fd, KVM_CREATE_VM, 0);
+	if (vmm.vm_fd < 0)
+		vmm__die_start("KVM_CREATE_VM: %s", strerror(errno));
+	if (ioctl(vmm.vm_fd, KVM_SET_TSS_ADDR, GPA_TSS) < 0)
+		vmm__die_start("KVM_SET_TSS_ADDR: %s", strerror(errno));
+	{
+		uint64_t map = GPA_IDENTITY_MAP;
+
+		if (ioctl(vmm.vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &map) < 0)
+			vmm__die_start("KVM_SET_IDENTITY_MAP_ADDR: %s",
+				       strerror(errno));
+	}
+	if (ioctl(vmm.vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		vmm__die_start("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vmm.vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		vmm__die_start("KVM_CREATE_PIT2: %s", strerror(errno));
+	vmm.run_size = ioctl(vmm.kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if ((long)vmm.run_size <= 0)
+		vmm__die_start("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+}
+
+void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(vmm.vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		vmm__die_start("KVM_SET_USER_MEMORY_REGION slot %u (%#llx+%#llx): %s",
+			       slot, (unsigned long long)gpa,
+			       (unsigned long long)size, strerror(errno));
+}
+
+/*
+ * RAM: [0, min(size, 3 GiB)) at GPA 0, the rest above 4 GiB, so that the
+ * PCI window 0xc0000000-0xfebfffff never overlaps it.
+ */
+void kvm__set_memory(void)
+{
+	uint64_t low_max = GPA_PCI_MMIO;
+
+	vmm.ram_low = vmm.ram_bytes < low_max ? vmm.ram_bytes : low_max;
+	kvm__add_memslot(0, 0, vmm.ram_low, vmm.ram);
+	if (vmm.ram_bytes > vmm.ram_low)
+		kvm__add_memslot(2, GPA_4G, vmm.ram_bytes - vmm.ram_low,
+				 vmm.ram + vmm.ram_low);
+	/* madvise is a hint; THP keeps the EPT/NPT small for bigger guests */
+	madvise(vmm.ram, vmm.ram_bytes, MADV_HUGEPAGE);
+}
+
+static struct kvm_cpuid2 *supported_cpuid;
+
+static void kvm__get_supported_cpuid(void)
+{
+	size_t sz = sizeof(struct kvm_cpuid2) +
+		    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
+
+	supported_cpuid = vmm__xmalloc(sz);
+	supported_cpuid->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vmm.kvm_fd, KVM_GET_SUPPORTED_CPUID, supported_cpuid) < 0)
+		vmm__die_start("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+}
+
+/*
+ * The guest sees what KVM supports, plus the hypervisor bit, minus
+ * kvmclock: a 6.1 guest with kvmclock on a nested 6.1 host loses its timer
+ * ticks in ~40% of boots (../shared/DESIGN.md); the TSC is enough.
+ */
+static void kvm__set_cpuid(int fd, unsigned int id)
+{
+	size_t sz = sizeof(struct kvm_cpuid2) +
+		    supported_cpuid->nent * sizeof(struct kvm_cpuid_entry2);
+	struct kvm_cpuid2 *c = vmm__xmalloc(sz);
+	uint32_t i;
+
+	memcpy(c, supported_cpuid, sz);
+	for (i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ecx |= 1U << 31;	/* hypervisor */
+			e->ebx = (e->ebx & 0x00ffffff) | (id << 24);
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = id;		/* x2APIC id */
+			break;
+		case 0x40000001:
+			e->eax &= ~((1U << KVM_FEATURE_CLOCKSOURCE_BIT) |
+				    (1U << KVM_FEATURE_CLOCKSOURCE2_BIT));
+			break;
+		}
+	}
+	if (ioctl(fd, KVM_SET_CPUID2, c) < 0)
+		vmm__die_start("KVM_SET_CPUID2: %s", strerror(errno));
+	free(c);
+}
+
+static uint64_t kvm__supported_xcr0(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < supported_cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &supported_cpuid->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			return e->eax | ((uint64_t)e->edx << 32);
+	}
+	return 0;
+}
+
+static void kvm__set_xcr0(int fd)
+{
+	struct kvm_xcrs xcrs;
+	uint64_t xcr0 = kvm__supported_xcr0() & XCR0_WANTED;
+
+	if (!(xcr0 & 1) || ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) <= 0)
+		return;
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = xcr0;
+	if (ioctl(fd, KVM_SET_XCRS, &xcrs) < 0)
+		vmm__log("KVM_SET_XCRS %#llx: %s (continuing)",
+			 (unsigned long long)xcr0, strerror(errno));
+}
+
+/* LINT0 = ExtINT (the PIC), LINT1 = NMI, as firmware leaves them. */
+static void kvm__set_lapic(int fd)
+{
+	struct kvm_lapic_state l;
+	uint32_t *lvt0, *lvt1;
+
+	if (ioctl(fd, KVM_GET_LAPIC, &l) < 0)
+		vmm__die_start("KVM_GET_LAPIC: %s", strerror(errno));
+	lvt0 = (uint32_t *)&l.regs[0x350];
+	lvt1 = (uint32_t *)&l.regs[0x360];
+	*lvt0 = (*lvt0 & ~0x700U & ~0x10000U) | (7U << 8);
+	*lvt1 = (*lvt1 & ~0x700U & ~0x10000U) | (4U << 8);
+	if (ioctl(fd, KVM_SET_LAPIC, &l) < 0)
+		vmm__die_start("KVM_SET_LAPIC: %s", strerror(errno));
+}
+
+static void kvm__set_fpu(int fd)
+{
+	struct kvm_fpu fpu;
+
+	memset(&fpu, 0, sizeof(fpu));
+	fpu.fcw = 0x37f;
+	fpu.mxcsr = 0x1f80;
+	if (ioctl(fd, KVM_SET_FPU, &fpu) < 0)
+		vmm__die_start("KVM_SET_FPU: %s", strerror(errno));
+}
+
+/*
+ * The boot CPU starts in 64-bit mode at the kernel's 64-bit entry
+ * (boot protocol 2.12+): flat __BOOT_CS 0x10 / __BOOT_DS 0x18, paging on
+ * with the identity map boot.c built, RSI = the zero page.
+ */
+static void kvm__setup_boot_cpu(int fd)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x10,
+		.type = 0xb, .present = 1, .dpl = 0, .db = 0, .s = 1,
+		.l = 1, .g = 1,
+	};
+	struct kvm_segment data = {
+		.base = 0, .limit = 0xffffffff, .selector = 0x18,
+		.type = 0x3, .present = 1, .dpl = 0, .db = 1, .s = 1,
+		.l = 0, .g = 1,
+	};
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	if (ioctl(fd, KVM_GET_SREGS, &s) < 0)
+		vmm__die_start("KVM_GET_SREGS: %s", strerror(errno));
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.gdt.base = GPA_GDT;
+	s.gdt.limit = 4 * 8 - 1;
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	s.cr0 = 0x80000001 | 0x10 | 0x20;	/* PG | PE | ET | NE */
+	s.cr3 = GPA_PML4;
+	s.cr4 = 0x20;				/* PAE */
+	s.efer = 0x500;				/* LME | LMA */
+	if (ioctl(fd, KVM_SET_SREGS, &s) < 0)
+		vmm__die_start("KVM_SET_SREGS: %s", strerror(errno));
+
+	memset(&r, 0, sizeof(r));
+	r.rflags = 0x2;
+	r.rip = vmm.kernel_entry;
+	r.rsi = GPA_ZERO_PAGE;
+	r.rsp = GPA_ZERO_PAGE;	/* unused: the kernel sets its own stack */
+	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
+		vmm__die_start("KVM_SET_REGS: %s", strerror(errno));
+}
+
+void kvm__create_vcpus(void)
+{
+	unsigned int i;
+
+	kvm__get_supported_cpuid();
+	for (i = 0; i < vmm.cfg.vcpus; i++) {
+		int fd = ioctl(vmm.vm_fd, KVM_CREATE_VCPU, i);
+
+		if (fd < 0)
+			vmm__die_start("KVM_CREATE_VCPU %u: %s", i, strerror(errno));
+		vmm.vcpu_fds[i] = fd;
+		vmm.runs[i] = mmap(NULL, vmm.run_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0);
+		if (vmm.runs[i] == MAP_FAILED)
+			vmm__die_start("mmap vCPU %u: %s", i, strerror(errno));
+		kvm__set_cpuid(fd, i);
+		kvm__set_xcr0(fd);
+		kvm__set_lapic(fd);
+		kvm__set_fpu(fd);
+		if (i == 0)
+			kvm__setup_boot_cpu(fd);
+		/* APs wait for INIT/SIPI in the in-kernel LAPIC. */
+	}
+}
+
+void kvm__irq_line(uint32_t irq, int level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	if (ioctl(vmm.vm_fd, KVM_IRQ_LINE, &l) < 0)
+		vmm__log("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
+}
+
+/*
+ * KVM_SET_GSI_ROUTING replaces the whole table, so it carries the default
+ * ISA/IOAPIC routes (GSI i -> PIC pin i and IOAPIC pin i, as KVM sets up
+ * by itself) and one MSI route per enabled, unmasked drvbox vector.  A
+ * masked vector has no route: an irqfd signal then is dropped (no PBA
+ * pending bit; see docs/vmm.md).
+ */
+static void kvm__commit_routes(void)
+{
+	unsigned int n = 0, i;
+	struct kvm_irq_routing *r;
+
+	r = vmm__xmalloc(sizeof(*r) + (16 + 24 + DRVBOX_MAX_VECTORS) *
+			 sizeof(struct kvm_irq_routing_entry));
+	for (i = 0; i < 16; i++) {
+		r->entries[n].gsi = i;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER :
+							  KVM_IRQCHIP_PIC_SLAVE;
+		r->entries[n].u.irqchip.pin = i % 8;
+		n++;
+	}
+	for (i = 0; i < 24; i++) {
+		r->entries[n].gsi = i;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r->entries[n].u.irqchip.pin = i;
+		n++;
+	}
+	for (i = 0; i < DRVBOX_MAX_VECTORS; i++) {
+		if (!msi_routes[i].enabled)
+			continue;
+		r->entries[n].gsi = MSI_GSI_BASE + i;
+		r->entries[n].type = KVM_IRQ_ROUTING_MSI;
+		r->entries[n].u.msi.address_lo = (uint32_t)msi_routes[i].addr;
+		r->entries[n].u.msi.address_hi = msi_routes[i].addr >> 32;
+		r->entries[n].u.msi.data = msi_routes[i].data;
+		n++;
+	}
+	r->nr = n;
+	if (ioctl(vmm.vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		vmm__die_vmm("KVM_SET_GSI_ROUTING: %s", strerror(errno));
+	free(r);
+}
+
+void kvm__set_msi_route(unsigned int vector, bool enabled, uint64_t addr,
+			uint32_t data)
+{
+	if (vector >= DRVBOX_MAX_VECTORS)
+		return;
+	pthread_mutex_lock(&routing_lock);
+	if (msi_routes[vector].enabled != enabled ||
+	    (enabled && (msi_routes[vector].addr != addr ||
+			 msi_routes[vector].data != data))) {
+		msi_routes[vector].enabled = enabled;
+		msi_routes[vector].addr = addr;
+		msi_routes[vector].data = data;
+		kvm__commit_routes();
+	}
+	pthread_mutex_unlock(&routing_lock);
+}
+
+static void kvm__handle_io(struct kvm_run *run)
+{
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	for (i = 0; i < run->io.count; i++, data += run->io.size) {
+		uint16_t port = run->io.port;
+		bool done = false;
+
+		if (run->io.size == 1)
+			done = serial__io(port, write, data) ||
+			       rtc__io(port, write, data);
+		if (!done)
+			done = pci__io(port, write, data, run->io.size);
+		if (!done && !write)
+			memset(data, 0xff, run->io.size);	/* nothing there */
+	}
+}
+
+static void kvm__handle_mmio(struct kvm_run *run)
+{
+	uint32_t len = run->mmio.len > 8 ? 8 : run->mmio.len;
+
+	if (!pci__mmio(run->mmio.phys_addr, run->mmio.is_write,
+		       run->mmio.data, len) && !run->mmio.is_write)
+		memset(run->mmio.data, 0xff, len);
+}
+
+static void kvm__guest_died(const char *what)
+{
+	char msg[DRVBOX_MSG_LEN];
+	const char *panic = console__panic_line();
+
+	if (panic)
+		snprintf(msg, sizeof(msg), "guest panic: %s", panic);
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+	vmm__log("%s", msg);
+	vmm__end(DRVBOX_VMM_GUEST_EXIT, VMM_EXIT_GUEST, msg);
+}
+
+static void *kvm__vcpu_thread(void *arg)
+{
+	unsigned int id = (uintptr_t)arg;
+	struct kvm_run *run = vmm.runs[id];
+	int fd = vmm.vcpu_fds[id];
+	char msg[DRVBOX_MSG_LEN];
+
+	for (;;) {
+		if (ioctl(fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			vmm__die_vmm("vCPU %u: KVM_RUN: %s", id, strerror(errno));
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			kvm__handle_io(run);
+			break;
+		case KVM_EXIT_MMIO:
+			kvm__handle_mmio(run);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			kvm__guest_died("guest halted");
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			kvm__guest_died("guest shut down (triple fault)");
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			switch (run->system_event.type) {
+			case KVM_SYSTEM_EVENT_RESET:
+				kvm__guest_died("guest reboot");
+				break;
+			case KVM_SYSTEM_EVENT_SHUTDOWN:
+				kvm__guest_died("guest powered off");
+				break;
+			default:
+				kvm__guest_died("guest crashed (system event)");
+			}
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(msg, sizeof(msg),
+				 "vCPU %u: VM entry failed (reason %#llx)", id,
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			kvm__guest_died(msg);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			snprintf(msg, sizeof(msg),
+				 "vCPU %u: internal error (suberror %u)", id,
+				 run->internal.suberror);
+			kvm__guest_died(msg);
+			break;
+		default:
+			snprintf(msg, sizeof(msg), "vCPU %u: unexpected exit %u",
+				 id, run->exit_reason);
+			kvm__guest_died(msg);
+		}
+	}
+	return NULL;
+}
+
+void kvm__run_vcpus(void)
+{
+	pthread_attr_t attr;
+	unsigned int i;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	for (i = 0; i < vmm.cfg.vcpus; i++) {
+		pthread_t t;
+		int err = pthread_create(&t, &attr, kvm__vcpu_thread,
+					 (void *)(uintptr_t)i);
+
+		if (err)
+			vmm__die_start("cannot start vCPU thread %u: %s", i,
+				       strerror(err));
+	}
+	pthread_attr_destroy(&attr);
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drvbox-vmm: messages, errors and the one way out of the process.
+ *
+ * Every message goes to stderr (nobody reads it when drvbox.ko launched us)
+ * and into the console log, so that `drvbox logs` shows why a VMM gave up.
+ * The first error or guest exit wins: vmm__end() reports it to drvbox.ko,
+ * writes the end marker and exits; other threads die with the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drvbox.h"
+#include "vmm.h"
+
+struct vmm vmm;
+
+static pthread_mutex_t end_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void console__log_line(const char *line);
+
+static void vmm__vlog(const char *fmt, va_list ap, char *out, size_t outlen)
+{
+	char buf[DRVBOX_MSG_LEN * 2];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fprintf(stderr, VMM_NAME ": %s\n", buf);
+	console__log_line(buf);
+	if (out) {
+		size_t n = strnlen(buf, outlen - 1);
+
+		memcpy(out, buf, n);
+		out[n] = '\0';
+	}
+}
+
+void vmm__log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmm__vlog(fmt, ap, NULL, 0);
+	va_end(ap);
+}
+
+void vmm__die_start(const char *fmt, ...)
+{
+	char msg[DRVBOX_MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmm__vlog(fmt, ap, msg, sizeof(msg));
+	va_end(ap);
+	vmm__end(DRVBOX_VMM_START_ERROR, VMM_EXIT_ERROR, msg);
+}
+
+void vmm__die_vmm(const char *fmt, ...)
+{
+	char msg[DRVBOX_MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmm__vlog(fmt, ap, msg, sizeof(msg));
+	va_end(ap);
+	vmm__end(DRVBOX_VMM_VMM_ERROR, VMM_EXIT_ERROR, msg);
+}
+
+/* kind 0: nothing to report (a requested stop). */
+void vmm__end(int kind, int code, const char *reason)
+{
+	pthread_mutex_lock(&end_lock);	/* never unlocked: one way out */
+	if (kind)
+		supervisor__report(kind, reason);
+	console__end_marker(reason);
+	exit(code);
+}
+
+uint64_t vmm__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void *vmm__xmalloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+
+	if (!p)
+		vmm__die_vmm("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *vmm__xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		vmm__die_vmm("out of memory");
+	return p;
+}
+
+/* Read a whole file; returns 0 or a positive errno. */
+int vmm__read_file(const char *path, uint8_t **data, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? EISDIR : errno ? errno : EINVAL;
+		close(fd);
+		return err;
+	}
+	buf = vmm__xmalloc(st.st_size);
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			free(buf);
+			close(fd);
+			return err;
+		}
+		done += n;
+	}
+	close(fd);
+	*data = buf;
+	*len = done;
+	return 0;
+}
+
+/* Host pointer for guest RAM [gpa, gpa+len); NULL if not all RAM. */
+void *vmm__gpa(uint64_t gpa, uint64_t len)
+{
+	if (gpa + len < gpa)
+		return NULL;
+	if (gpa + len <= vmm.ram_low)
+		return vmm.ram + gpa;
+	if (gpa >= GPA_4G && gpa - GPA_4G + len <= vmm.ram_bytes - vmm.ram_low)
+		return vmm.ram + vmm.ram_low + (gpa - GPA_4G);
+	return NULL;
+}

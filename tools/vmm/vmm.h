@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * drvbox-vmm: the small VMM that runs one incarnation of a driver domain.
+ *
+ * One file per job, kvmtool-style; every function is named
+ * <file>__<verb>().  The guest-physical layout below is fixed: nothing in
+ * the guest can move it (BAR relocation is ignored).
+ */
+#ifndef DRVBOX_VMM_H
+#define DRVBOX_VMM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#define VMM_NAME		"drvbox-vmm"
+
+/* Guest-physical layout (see docs/vmm.md). */
+#define GPA_GDT			0x00001000ULL
+#define GPA_ZERO_PAGE		0x00007000ULL
+#define GPA_PML4		0x00009000ULL
+#define GPA_PDPT		0x0000a000ULL
+#define GPA_PD			0x0000b000ULL	/* 4 pages: 4 GiB of 2 MiB pages */
+#define GPA_CMDLINE		0x00020000ULL
+#define CMDLINE_MAX		4096
+#define GPA_EBDA		0x0009fc00ULL	/* e820 hole 0x9fc00-0x100000 */
+#define GPA_MPTABLE		0x000f0000ULL	/* scanned by Linux: 0xf0000-0xfffff */
+#define GPA_HIMEM		0x00100000ULL
+#define GPA_PCI_MMIO		0xc0000000ULL	/* PCI window below 4 GiB ... */
+#define GPA_PCI_MMIO_END	0xfec00000ULL	/* ... up to the IOAPIC */
+#define GPA_4G			0x100000000ULL
+#define GPA_TSS			0xfffbd000ULL
+#define GPA_IDENTITY_MAP	0xfffbc000ULL
+
+#define SERIAL_IRQ		4
+#define MSI_GSI_BASE		24		/* GSIs 0-23: IOAPIC pins */
+
+/* Exit codes. */
+#define VMM_EXIT_STOPPED	0		/* SIGTERM/SIGINT or --until */
+#define VMM_EXIT_ERROR		1		/* start or VMM error */
+#define VMM_EXIT_GUEST		2		/* the guest died */
+
+struct vmm_module {
+	char *host_path;		/* file on the host */
+	char *file;			/* basename in the initramfs */
+	char *params;			/* "k=v k2=v2", may be NULL */
+	bool requested;			/* named by the user, not a dependency */
+};
+
+#define VMM_MAX_MODULES		64
+
+struct vmm_config {
+	bool standalone;
+	const char *domain;		/* NULL in standalone mode */
+	unsigned int incarnation;
+	const char *kernel;
+	const char *log_path;		/* standalone: file or "-" */
+	const char *until;		/* standalone: stop when the console shows it */
+	unsigned int timeout_s;		/* standalone: give up after this */
+	char *extra_cmdline;
+	const char *module_args[VMM_MAX_MODULES];
+	unsigned int nr_module_args;
+	const char *param_args[VMM_MAX_MODULES];
+	unsigned int nr_param_args;
+	uint64_t mem_bytes;
+	unsigned int vcpus;
+};
+
+struct vmm {
+	struct vmm_config cfg;
+	int kvm_fd, vm_fd;
+	int vcpu_fds[16];
+	struct kvm_run *runs[16];
+	size_t run_size;
+	uint8_t *ram;			/* host mapping of guest RAM */
+	uint64_t ram_bytes;
+	uint64_t ram_low;		/* bytes mapped at GPA 0 */
+	uint8_t *shared;		/* the shared area (BAR 2) */
+	uint32_t shared_bytes;
+	unsigned int nr_doorbells, nr_vectors;
+	int doorbell_fds[16], irq_fds[16];
+	char kver[128];			/* guest kernel version */
+	uint64_t kernel_entry;
+	uint64_t initrd_gpa, initrd_size;
+	uint64_t start_ns;		/* for boot time figures */
+};
+
+extern struct vmm vmm;
+
+/* util.c */
+void vmm__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vmm__die_start(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void vmm__die_vmm(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void vmm__end(int kind, int code, const char *reason) __attribute__((noreturn));
+uint64_t vmm__now_ns(void);
+void *vmm__xmalloc(size_t n);
+char *vmm__xstrdup(const char *s);
+int vmm__read_file(const char *path, uint8_t **data, size_t *len);
+void *vmm__gpa(uint64_t gpa, uint64_t len);
+
+/* console.c: the console log */
+void console__open(void);
+void console__put(uint8_t c);
+void console__flush(void);
+void console__start_marker(void);
+void console__end_marker(const char *reason);
+const char *console__panic_line(void);
+
+/* supervisor_link.c */
+void supervisor__attach(void);
+void supervisor__get_spec(void);
+void supervisor__set_eventfds(void);
+void supervisor__report(int kind, const char *msg);
+bool supervisor__attached(void);
+
+/* kvm.c */
+void kvm__open(void);
+void kvm__create_vm(void);
+void kvm__set_memory(void);
+void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+void kvm__create_vcpus(void);
+void kvm__irq_line(uint32_t irq, int level);
+void kvm__set_msi_route(unsigned int vector, bool enabled, uint64_t addr,
+			uint32_t data);
+void kvm__run_vcpus(void);
+
+/* boot.c */
+void boot__probe_kernel(void);
+void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len);
+
+/* mptable.c */
+void mptable__write(unsigned int ncpus);
+
+/* serial.c */
+void serial__init(void);
+bool serial__io(uint16_t port, bool write, uint8_t *data);
+
+/* rtc.c */
+bool rtc__io(uint16_t port, bool write, uint8_t *data);
+
+/* pci.c: a host bridge and a registry of devices */
+struct pci_device;
+struct pci_bar {
+	uint64_t size;			/* 0: unused */
+	uint64_t gpa;			/* fixed */
+	bool mem64, prefetch, io;
+	bool sizing;			/* guest wrote all ones */
+	/* MMIO exit inside this BAR; NULL: memslot/ioeventfd only */
+	void (*mmio)(struct pci_device *dev, uint64_t off, bool write,
+		     uint8_t *data, uint32_t len);
+};
+struct pci_device {
+	const char *name;
+	uint8_t slot;
+	uint8_t cfg[256];
+	uint8_t wmask[256];		/* bits the guest may change */
+	struct pci_bar bars[6];
+	bool relocation_logged;
+	/* after a config write has been applied to cfg[] */
+	void (*cfg_written)(struct pci_device *dev, uint32_t off, uint32_t len);
+	void *priv;
+};
+void pci__init(void);
+void pci__register(struct pci_device *dev);
+uint64_t pci__alloc_mmio(uint64_t size);
+bool pci__io(uint16_t port, bool write, uint8_t *data, uint32_t len);
+bool pci__mmio(uint64_t gpa, bool write, uint8_t *data, uint32_t len);
+void pci__set_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64,
+		  bool prefetch);
+
+/* drvbox_dev.c */
+void drvbox_dev__init(void);
+
+/* initramfs.c */
+struct cpio {
+	uint8_t *buf;
+	size_t len, cap;
+	unsigned int ino;
+};
+void cpio__dir(struct cpio *c, const char *path);
+void cpio__file(struct cpio *c, const char *path, unsigned int mode,
+		const void *data, size_t len);
+void cpio__chardev(struct cpio *c, const char *path, unsigned int mode,
+		   unsigned int major, unsigned int minor);
+void cpio__finish(struct cpio *c);
+void initramfs__build(struct cpio *c, struct vmm_module *mods,
+		      unsigned int nr_mods);
+
+/* modules.c */
+unsigned int modules__resolve(struct vmm_module *mods, unsigned int max);
+
+#endif /* DRVBOX_VMM_H */
