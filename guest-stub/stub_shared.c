@@ -131,8 +131,10 @@ void stub_ring_control(struct stub_dev *sd)
 	iowrite32(1, sd->bar0 + DRVBOX_BAR0_DOORBELL(DRVBOX_DB_CONTROL));
 }
 
+/* The reports a state announces are visible before the state itself. */
 void stub_set_state(struct stub_dev *sd, u32 state)
 {
+	wmb();
 	WRITE_ONCE(sd->guest->state, state);
 	stub_ring_control(sd);
 }

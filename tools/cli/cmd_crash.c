@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* drvbox crash NAME --how ...: fault injection for testing recovery. */
+#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -78,7 +79,14 @@ int cmd_crash(int argc, char **argv)
 	snprintf(cr.name, sizeof(cr.name), "%s", name);
 	cr.how = crash_kinds[k].how;
 	if (ioctl(fd, DRVBOX_CRASH, &cr) < 0) {
-		ctl_perror("DRVBOX_CRASH", name);
+		struct drvbox_domain_status st;
+
+		if (errno == EAGAIN && ctl_status(fd, name, &st) == 0)
+			fprintf(stderr, "drvbox: %s is %s: only a running "
+				"domain can be crashed\n", name,
+				state_name(st.state));
+		else
+			ctl_perror("DRVBOX_CRASH", name);
 		ret = EXIT_FAIL;
 	} else {
 		printf("%s: %s injected\n", name, how);

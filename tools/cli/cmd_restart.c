@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* drvbox restart NAME: DRVBOX_RESTART, then wait for the next incarnation. */
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,6 +24,7 @@ static void restart_usage(FILE *out)
 int cmd_restart(int argc, char **argv)
 {
 	struct drvbox_domain_status st;
+	struct drvbox_domain_ref ref;
 	unsigned long timeout_s = DRVBOX_DEFAULT_TIMEOUT_S;
 	const char *name = NULL;
 	unsigned int old;
@@ -61,8 +64,15 @@ int cmd_restart(int argc, char **argv)
 		goto out;
 	}
 	old = st.incarnation;
-	if (ctl_ref(fd, DRVBOX_RESTART, "DRVBOX_RESTART", name) < 0)
+	memset(&ref, 0, sizeof(ref));
+	snprintf(ref.name, sizeof(ref.name), "%s", name);
+	if (ioctl(fd, DRVBOX_RESTART, &ref) < 0) {
+		if (errno == EBUSY)
+			fprintf(stderr, "drvbox: %s is being stopped\n", name);
+		else
+			ctl_perror("DRVBOX_RESTART", name);
 		goto out;
+	}
 
 	catch_interrupts();
 	switch (wait_running(fd, name, old + 1, timeout_s, &st)) {
