@@ -189,8 +189,8 @@ void console__put(uint8_t c)
 	if (c == '\n' || line_len == sizeof(line) - 1) {
 		console__write(line, line_len);
 		console__line_done();
-		console__check_until();	/* may not return */
 		line_len = 0;
+		console__check_until();	/* may not return */
 	}
 	pthread_mutex_unlock(&console_lock);
 }

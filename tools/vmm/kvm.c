@@ -275,10 +275,26 @@ void kvm__create_vcpus(void)
 		kvm__set_xcr0(fd);
 		kvm__set_lapic(fd);
 		kvm__set_fpu(fd);
-		if (i == 0)
-			kvm__setup_boot_cpu(fd);
 		/* APs wait for INIT/SIPI in the in-kernel LAPIC. */
 	}
+}
+
+/* After boot.c has loaded the kernel: where the boot CPU starts. */
+void kvm__setup_boot_regs(void)
+{
+	kvm__setup_boot_cpu(vmm.vcpu_fds[0]);
+}
+
+/*
+ * The guest TSC frequency, for tsc_early_khz=: without kvmclock the guest
+ * would calibrate the TSC against the PIT, which fails or is wildly off
+ * when the host is itself emulated.  0 if KVM cannot tell.
+ */
+unsigned int kvm__tsc_khz(void)
+{
+	int khz = ioctl(vmm.vcpu_fds[0], KVM_GET_TSC_KHZ, 0);
+
+	return khz > 0 ? (unsigned int)khz : 0;
 }
 
 void kvm__irq_line(uint32_t irq, int level)

@@ -24,7 +24,8 @@
 #include "vmm.h"
 
 #define BASE_CMDLINE "console=ttyS0 reboot=t panic=-1 oops=panic pci=conf1 " \
-	"tsc=reliable no_timer_check quiet loglevel=4 rdinit=/init"
+	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
+	"rdinit=/init"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
 #define STANDALONE_DOORBELLS	2
 #define STANDALONE_VECTORS	2
@@ -228,10 +229,14 @@ static void standalone_memory(void)
 static char *build_cmdline(void)
 {
 	const char *extra = vmm.cfg.extra_cmdline;
-	size_t len = strlen(BASE_CMDLINE) + (extra ? strlen(extra) + 1 : 0) + 1;
+	size_t len = strlen(BASE_CMDLINE) + (extra ? strlen(extra) + 1 : 0) + 64;
+	unsigned int khz = kvm__tsc_khz();
 	char *s = vmm__xmalloc(len);
+	char tsc[40] = "";
 
-	snprintf(s, len, "%s%s%s", BASE_CMDLINE, extra ? " " : "",
+	if (khz)
+		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", khz);
+	snprintf(s, len, "%s%s%s%s", BASE_CMDLINE, tsc, extra ? " " : "",
 		 extra ? extra : "");
 	return s;
 }
@@ -270,6 +275,7 @@ int main(int argc, char **argv)
 	static struct vmm_module mods[VMM_MAX_MODULES];
 	unsigned int nr_mods;
 	struct cpio initrd;
+	uint64_t t_files;
 	sigset_t set;
 	char *cmdline;
 
@@ -295,6 +301,7 @@ int main(int argc, char **argv)
 	nr_mods = modules__resolve(mods, VMM_MAX_MODULES);
 	initramfs__build(&initrd, mods, nr_mods);
 
+	t_files = vmm__now_ns();
 	kvm__open();
 	kvm__create_vm();
 	kvm__set_memory();
@@ -303,15 +310,19 @@ int main(int argc, char **argv)
 	supervisor__set_eventfds();
 	serial__init();
 	mptable__write(vmm.cfg.vcpus);
+	kvm__create_vcpus();
 	cmdline = build_cmdline();
 	boot__load(cmdline, initrd.buf, initrd.len);
 	free(initrd.buf);
-	kvm__create_vcpus();
-	fprintf(stderr, VMM_NAME ": %s: guest %s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB, set up in %llu ms\n",
+	kvm__setup_boot_regs();
+	fprintf(stderr, VMM_NAME ": %s: guest %s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
 		vmm.cfg.domain ? vmm.cfg.domain : "standalone", vmm.kver,
 		(unsigned long long)(vmm.ram_bytes >> 20), vmm.cfg.vcpus,
 		nr_mods, (size_t)(vmm.initrd_size >> 10),
-		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000));
+		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000),
+		(unsigned long long)((t_files - vmm.start_ns) / 1000000),
+		(unsigned long long)((vmm__now_ns() - t_files) / 1000000));
+	fprintf(stderr, VMM_NAME ": guest command line: %s\n", cmdline);
 	kvm__run_vcpus();
 	wait_for_signals(&set);
 	return 0;

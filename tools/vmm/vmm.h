@@ -124,6 +124,8 @@ void kvm__create_vm(void);
 void kvm__set_memory(void);
 void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host);
 void kvm__create_vcpus(void);
+void kvm__setup_boot_regs(void);
+unsigned int kvm__tsc_khz(void);
 void kvm__irq_line(uint32_t irq, int level);
 void kvm__set_msi_route(unsigned int vector, bool enabled, uint64_t addr,
 			uint32_t data);
