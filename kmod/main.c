@@ -10,24 +10,49 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/workqueue.h>
 
 #include "drvbox.h"
+
+/*
+ * All of drvbox's deferred work (supervisor ticks, doorbells) runs here, so
+ * that module unload can drain it: a domain's last work item drops the
+ * domain's module reference and then still runs a few instructions.
+ */
+struct workqueue_struct *drvbox_wq;
 
 static int __init drvbox_init(void)
 {
 	int ret;
 
+	drvbox_wq = alloc_workqueue("drvbox", WQ_UNBOUND, 0);
+	if (!drvbox_wq)
+		return -ENOMEM;
+
+	ret = drvbox_sysfs_init();
+	if (ret)
+		goto err_wq;
+
 	ret = drvbox_ctl_init();
 	if (ret)
-		return ret;
+		goto err_sysfs;
 
 	pr_info("loaded (api version %u)\n", DRVBOX_API_VERSION);
 	return 0;
+
+err_sysfs:
+	drvbox_sysfs_exit();
+err_wq:
+	destroy_workqueue(drvbox_wq);
+	return ret;
 }
 
+/* No domain exists here: each one holds a reference on the module. */
 static void __exit drvbox_exit(void)
 {
 	drvbox_ctl_exit();
+	destroy_workqueue(drvbox_wq);
+	drvbox_sysfs_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMM's side of /dev/drvbox: a file bound to one incarnation with
+ * DRVBOX_VMM_ATTACH.
+ *
+ * The file owns the incarnation (struct drvbox_inc): fresh zeroed guest RAM
+ * and shared area (vmalloc_user(), so that mmap gives the VMM pages it can
+ * register as a KVM memslot and DMA-map for VFIO), the doorbell eventfds we
+ * wait on and the irqfds we signal.  Releasing the file ends the
+ * incarnation: we stop listening, detach it from the domain under d->lock
+ * (after which nobody else can reach it), tell the supervisor, and free.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "drvbox.h"
+
+static bool vmm_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+static struct drvbox_inc *vmm_inc(struct file *file)
+{
+	/* pairs with the cmpxchg() that publishes a fully set up inc */
+	return smp_load_acquire((struct drvbox_inc **)&file->private_data);
+}
+
+/* ---- doorbells ---------------------------------------------------- */
+
+static void vmm_doorbell_work(struct work_struct *work)
+{
+	struct drvbox_inc *inc = container_of(work, struct drvbox_inc,
+					      doorbell_work);
+	struct drvbox_domain *d = inc->dom;
+
+	mutex_lock(&d->lock);
+	if (d->inc == inc)
+		guest_sync(d, inc);
+	mutex_unlock(&d->lock);
+}
+
+/* Called under the eventfd's wait queue lock, maybe in hard irq context. */
+static int vmm_doorbell_wake(wait_queue_entry_t *wait, unsigned int mode,
+			     int sync, void *key)
+{
+	struct drvbox_doorbell *db = container_of(wait, struct drvbox_doorbell,
+						  wait);
+	__poll_t mask = key_to_poll(key);
+
+	if (mask && !(mask & EPOLLIN))
+		return 0;
+	queue_work(drvbox_wq, &db->inc->doorbell_work);
+	return 0;
+}
+
+static void vmm_doorbell_queue(struct file *file, wait_queue_head_t *wqh,
+			       poll_table *pt)
+{
+	struct drvbox_doorbell *db = container_of(pt, struct drvbox_doorbell, pt);
+
+	add_wait_queue(wqh, &db->wait);
+}
+
+/* Take a reference on eventfd @fd and start waiting on it. */
+static int vmm_doorbell_start(struct drvbox_inc *inc, struct drvbox_doorbell *db,
+			      int fd)
+{
+	struct eventfd_ctx *ctx;
+	struct file *file;
+	__poll_t mask;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return PTR_ERR(ctx);
+	}
+	db->ctx = ctx;
+	db->inc = inc;
+	init_waitqueue_func_entry(&db->wait, vmm_doorbell_wake);
+	init_poll_funcptr(&db->pt, vmm_doorbell_queue);
+	mask = vfs_poll(file, &db->pt);
+	fput(file);	/* the ctx reference keeps the wait queue alive */
+	if (mask & EPOLLIN)
+		queue_work(drvbox_wq, &inc->doorbell_work);
+	return 0;
+}
+
+static void vmm_doorbell_stop(struct drvbox_doorbell *db)
+{
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(db->ctx, &db->wait, &cnt);
+}
+
+/* ---- ioctls ------------------------------------------------------- */
+
+static long vmm_attach(struct file *file, void __user *argp)
+{
+	struct drvbox_vmm_attach a;
+	struct drvbox_domain *d;
+	struct drvbox_shared_host *host;
+	struct drvbox_inc *inc;
+	long ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.padding || a.padding2 || !vmm_zero(a.reserved, sizeof(a.reserved)) ||
+	    !domain_name_valid(a.name))
+		return -EINVAL;
+	if (vmm_inc(file))
+		return -EBUSY;
+
+	d = domain_get(a.name);
+	if (!d)
+		return -ENOENT;
+
+	ret = -ENOMEM;
+	inc = kzalloc(sizeof(*inc), GFP_KERNEL);
+	if (!inc)
+		goto err_put;
+	inc->dom = d;
+	inc->number = a.incarnation;
+	inc->ram_bytes = (u64)d->mem_mib << 20;
+	INIT_WORK(&inc->doorbell_work, vmm_doorbell_work);
+	inc->ram = vmalloc_user(inc->ram_bytes);
+	if (!inc->ram)
+		goto err_free;
+	inc->shared = vmalloc_user(DRVBOX_SHARED_BYTES);
+	if (!inc->shared)
+		goto err_free;
+
+	a.padding = 0;
+	a.padding2 = 0;
+	memset(a.reserved, 0, sizeof(a.reserved));
+	a.mem_bytes = inc->ram_bytes;
+	a.shared_offset = inc->ram_bytes;	/* page aligned: whole MiB */
+	a.shared_bytes = DRVBOX_SHARED_BYTES;
+	a.vcpus = d->vcpus;
+	a.spec_len = d->spec_len;
+	a.nr_doorbells = DRVBOX_NR_DOORBELLS;
+	a.nr_vectors = DRVBOX_NR_VECTORS;
+	ret = -EFAULT;
+	if (copy_to_user(argp, &a, sizeof(a)))
+		goto err_free;
+
+	host = inc->shared + DRVBOX_SHARED_HOST_OFFSET;
+	host->magic = DRVBOX_SHARED_MAGIC;
+	host->proto_version = DRVBOX_GUEST_PROTO_VERSION;
+	host->incarnation = a.incarnation;
+	host->heartbeat_ms = clamp(READ_ONCE(heartbeat_ms), 10U, 60000U);
+
+	mutex_lock(&d->lock);
+	if (d->incarnation != a.incarnation || d->stop_requested) {
+		ret = -ESTALE;
+	} else if (d->vmm == VMM_ATTACHED) {
+		ret = -EBUSY;
+	} else if (d->vmm != VMM_LAUNCHING) {
+		ret = -ESTALE;
+	} else if (cmpxchg((struct drvbox_inc **)&file->private_data, NULL, inc)) {
+		ret = -EBUSY;	/* this file attached meanwhile */
+	} else {
+		d->inc = inc;
+		d->vmm = VMM_ATTACHED;
+		d->heartbeat_jiffies = jiffies;
+		ret = 0;
+	}
+	mutex_unlock(&d->lock);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	vfree(inc->shared);
+	vfree(inc->ram);
+	kfree(inc);
+err_put:
+	domain_put(d);
+	return ret;
+}
+
+static long vmm_get_spec(struct drvbox_inc *inc, void __user *argp)
+{
+	struct drvbox_domain *d = inc->dom;
+	struct drvbox_vmm_spec s;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.padding || !vmm_zero(s.reserved, sizeof(s.reserved)))
+		return -EINVAL;
+	if (s.len < d->spec_len)
+		return -ERANGE;
+	if (copy_to_user(u64_to_user_ptr(s.ptr), d->spec, d->spec_len))
+		return -EFAULT;
+	s.len = d->spec_len;
+	if (copy_to_user(argp, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}
+
+static void vmm_put_eventfds(struct drvbox_inc *inc)
+{
+	unsigned int i;
+
+	for (i = 0; i < inc->nr_doorbells; i++)
+		eventfd_ctx_put(inc->doorbells[i].ctx);
+	for (i = 0; i < inc->nr_irqs; i++)
+		eventfd_ctx_put(inc->irqs[i]);
+	inc->nr_doorbells = 0;
+	inc->nr_irqs = 0;
+}
+
+static long vmm_set_eventfds(struct drvbox_inc *inc, void __user *argp)
+{
+	struct drvbox_domain *d = inc->dom;
+	struct drvbox_vmm_eventfds e;
+	struct eventfd_ctx *ctx;
+	unsigned int i;
+	long ret;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	if (!vmm_zero(e.reserved, sizeof(e.reserved)) ||
+	    e.nr_doorbells != DRVBOX_NR_DOORBELLS ||
+	    e.nr_vectors != DRVBOX_NR_VECTORS)
+		return -EINVAL;
+
+	/*
+	 * d->lock serializes against a second SET_EVENTFDS and against the
+	 * users of inc->irqs; the doorbell callbacks only queue work.
+	 */
+	mutex_lock(&d->lock);
+	ret = -EBUSY;
+	if (inc->eventfds_set)
+		goto out;
+	for (i = 0; i < e.nr_vectors; i++) {
+		ctx = eventfd_ctx_fdget(e.irq_fds[i]);
+		if (IS_ERR(ctx)) {
+			ret = PTR_ERR(ctx);
+			goto err;
+		}
+		inc->irqs[inc->nr_irqs++] = ctx;
+	}
+	for (i = 0; i < e.nr_doorbells; i++) {
+		ret = vmm_doorbell_start(inc, &inc->doorbells[i], e.doorbell_fds[i]);
+		if (ret)
+			goto err;
+		inc->nr_doorbells++;
+	}
+	inc->eventfds_set = true;
+	ret = 0;
+	goto out;
+
+err:
+	for (i = 0; i < inc->nr_doorbells; i++)
+		vmm_doorbell_stop(&inc->doorbells[i]);
+	for (i = 0; i < inc->nr_irqs; i++)
+		eventfd_ctx_put(inc->irqs[i]);
+	inc->nr_irqs = 0;
+	mutex_unlock(&d->lock);
+	/* a doorbell may have fired already; the work takes d->lock */
+	cancel_work_sync(&inc->doorbell_work);
+	vmm_put_eventfds(inc);
+	return ret;
+out:
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+static long vmm_report(struct drvbox_inc *inc, void __user *argp)
+{
+	struct drvbox_domain *d = inc->dom;
+	struct drvbox_vmm_report r;
+	size_t i, len;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.flags || !vmm_zero(r.reserved, sizeof(r.reserved)) ||
+	    r.kind < DRVBOX_VMM_START_ERROR || r.kind > DRVBOX_VMM_VMM_ERROR)
+		return -EINVAL;
+	len = strnlen(r.message, sizeof(r.message));
+	if (len == 0 || len == sizeof(r.message))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (r.message[i] < 0x20 || r.message[i] >= 0x7f)
+			r.message[i] = '?';
+
+	mutex_lock(&d->lock);
+	inc->report_kind = r.kind;
+	strscpy(inc->report, r.message, sizeof(inc->report));
+	if (r.kind == DRVBOX_VMM_START_ERROR && d->inc == inc &&
+	    !d->stop_requested && !d->restart_requested &&
+	    d->state != DRVBOX_STATE_FAILED)
+		supervisor_fail(d, "%s", r.message);
+	mutex_unlock(&d->lock);
+	return 0;
+}
+
+/**
+ * vmm_ioctl() - the ioctls of the VMM side
+ * @file: a /dev/drvbox file
+ * @cmd: DRVBOX_VMM_*
+ * @argp: user argument
+ *
+ * Return: as each ioctl documents; -ENOTCONN for anything but ATTACH on a
+ * file that is not attached.
+ */
+long vmm_ioctl(struct file *file, unsigned int cmd, void __user *argp)
+{
+	struct drvbox_inc *inc;
+
+	if (cmd == DRVBOX_VMM_ATTACH)
+		return vmm_attach(file, argp);
+	inc = vmm_inc(file);
+	if (!inc)
+		return -ENOTCONN;
+	switch (cmd) {
+	case DRVBOX_VMM_GET_SPEC:
+		return vmm_get_spec(inc, argp);
+	case DRVBOX_VMM_SET_EVENTFDS:
+		return vmm_set_eventfds(inc, argp);
+	case DRVBOX_VMM_REPORT:
+		return vmm_report(inc, argp);
+	}
+	return -ENOIOCTLCMD;
+}
+
+/**
+ * vmm_mmap() - map guest RAM (offset 0) or the shared area (shared_offset)
+ * @file: an attached /dev/drvbox file
+ * @vma: must be MAP_SHARED and cover exactly one of the two
+ *
+ * Return: 0, -ENOTCONN if not attached, -EINVAL for any other shape.
+ */
+int vmm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct drvbox_inc *inc = vmm_inc(file);
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	if (!inc)
+		return -ENOTCONN;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff == 0 && len == inc->ram_bytes)
+		return remap_vmalloc_range(vma, inc->ram, 0);
+	if (vma->vm_pgoff == inc->ram_bytes >> PAGE_SHIFT &&
+	    len == DRVBOX_SHARED_BYTES)
+		return remap_vmalloc_range(vma, inc->shared, 0);
+	return -EINVAL;
+}
+
+/* The last reference to an attached file is gone: the incarnation ends. */
+int vmm_release(struct file *file)
+{
+	struct drvbox_inc *inc = file->private_data;
+	struct drvbox_domain *d;
+	unsigned int i;
+
+	if (!inc)
+		return 0;
+	d = inc->dom;
+
+	for (i = 0; i < inc->nr_doorbells; i++)
+		vmm_doorbell_stop(&inc->doorbells[i]);
+	cancel_work_sync(&inc->doorbell_work);
+
+	mutex_lock(&d->lock);
+	if (d->inc == inc) {
+		d->inc = NULL;
+		supervisor_incarnation_end(d, inc);
+	}
+	mutex_unlock(&d->lock);
+
+	vmm_put_eventfds(inc);
+	vfree(inc->shared);
+	vfree(inc->ram);
+	kfree(inc);
+	domain_put(d);
+	return 0;
+}
