@@ -159,6 +159,8 @@ static void supervisor_launch(struct drvbox_domain *d)
 	kernel_param_lock(THIS_MODULE);
 	path = kstrdup(vmm_path, GFP_KERNEL);
 	kernel_param_unlock(THIS_MODULE);
+	if (path)	/* "echo PATH > .../vmm_path" leaves a newline */
+		path[strcspn(path, "\n")] = '\0';
 	inc_str = kasprintf(GFP_KERNEL, "%u", n);
 	mutex_unlock(&d->lock);
 

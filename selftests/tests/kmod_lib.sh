@@ -24,7 +24,9 @@ fake_vmm_path() {
 
 kmod_setup() {
 	[ -x "$FAKE_VMM" ] && [ -x "$DBXCTL" ] || fail "selftest binaries not built (make selftests-bins)"
+	drvbox_loaded && destroy_all
 	unload_drvbox
+	trap kmod_cleanup EXIT
 	: > "$FAKE_LOG"
 	fake_mode ok
 	load_drvbox vmm_path="$(fake_vmm_path)" "$@"
@@ -80,4 +82,11 @@ kmod_teardown() {
 	wait_until 5 no_fake_vmm_left || fail "fake_vmm processes left: $(fake_vmm_count)"
 	unload_drvbox
 	dmesg_check_clean "$1"
+}
+
+# On any exit: leave no domain and no module behind for the next test.
+kmod_cleanup() {
+	drvbox_loaded || return 0
+	destroy_all
+	rmmod drvbox 2>/dev/null || true
 }
