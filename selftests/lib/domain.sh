@@ -26,6 +26,8 @@ wait_until() {
 }
 
 dom_state_is() { [ "$(dom_attr "$1" state)" = "$2" ]; }
+# dom_attr_gt NAME ATTR VALUE: the attribute (read now) is greater than VALUE.
+dom_attr_gt() { [ "$(dom_attr "$1" "$2")" -gt "$3" ] 2>/dev/null; }
 
 # stop_all_domains: stop every domain (for cleanup).
 stop_all_domains() {

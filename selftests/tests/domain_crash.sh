@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Each kind of crash: the host survives with a clean log, the domain is
+# restarted and running again, the restart counter goes up, and the reason
+# is recorded; a panic shows in `drvbox logs`.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/domain.sh"
+
+load_drvbox_real
+dmesg_mark
+trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
+
+"$DRVBOX" run --name c0 --driver null_blk || fail "drvbox run c0 failed"
+for how in panic oops hang vmm-kill; do
+	before=$(dom_attr c0 restarts)
+	t0=$(date +%s%N)
+	"$DRVBOX" crash c0 --how "$how" || fail "crash --how $how failed"
+	wait_until 60 "restart after $how" \
+		dom_attr_gt c0 restarts "$before"
+	wait_until 180 "c0 running after $how" dom_state_is c0 running
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	reason=$(dom_attr c0 last_crash_reason)
+	[ -n "$reason" ] || fail "no last_crash_reason after $how"
+	log "$how: restarted in ${ms} ms, reason: $reason"
+	case $how in
+	panic)
+		echo "$reason" | grep -qi panic || fail "reason '$reason' does not say panic"
+		"$DRVBOX" logs c0 | grep -q 'Kernel panic - not syncing' ||
+			fail "logs do not show the guest panic" ;;
+	oops)
+		"$DRVBOX" logs c0 | grep -q -E 'BUG: |Oops' ||
+			fail "logs do not show the guest oops" ;;
+	hang)
+		echo "$reason" | grep -qi heartbeat || fail "reason '$reason' does not say heartbeat" ;;
+	vmm-kill)
+		echo "$reason" | grep -qi -E 'signal|killed' || fail "reason '$reason' does not say killed" ;;
+	esac
+done
+[ "$(dom_attr c0 restarts)" = 4 ] || fail "expected 4 restarts, got $(dom_attr c0 restarts)"
+"$DRVBOX" stop c0 || fail "stop failed"
+rmmod drvbox || fail "rmmod failed"
+trap - EXIT
+dmesg_check_clean domain_crash
