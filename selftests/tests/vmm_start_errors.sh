@@ -49,6 +49,19 @@ if [ ! -e "/lib/modules/$KVER/extra/drvbox_stub.ko" ]; then
 			--kernel "$KERNEL" --module null_blk
 fi
 
+# A console log over 4 MiB is rotated to .1 when an incarnation starts.
+rm -f "$tmp/console.log" "$tmp/console.log.1"
+head -c $((5 << 20)) /dev/zero | tr '\0' 'x' > "$tmp/console.log"
+expect_error "kernel image /boot/vmlinuz-0.0.0-none: No such file or directory" \
+	--kernel /boot/vmlinuz-0.0.0-none
+[ "$(stat -c %s "$tmp/console.log.1" 2>/dev/null)" = $((5 << 20)) ] ||
+	fail "the 5 MiB console log was not rotated to console.log.1"
+[ "$(stat -c %s "$tmp/console.log")" -lt 4096 ] ||
+	fail "console.log after rotation is $(stat -c %s "$tmp/console.log") bytes"
+head -n1 "$tmp/console.log" | grep -q '^=== drvbox: standalone incarnation 1 started at ' ||
+	fail "rotated console.log does not start with the start marker"
+log "ok: console log rotated at 4 MiB"
+
 # Usage errors are not domain errors: exit 1, message on stderr.
 out="$("$VMM" --standalone 2>&1)" && fail "--standalone without --kernel succeeded"
 grep -q -- "--standalone needs --kernel" <<<"$out" || fail "unclear usage error: $out"

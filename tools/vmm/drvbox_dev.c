@@ -38,15 +38,26 @@ static uint16_t drvbox_dev__msix_ctrl(void)
 	return drvbox_pci.cfg[MSIX_CAP + 2] | drvbox_pci.cfg[MSIX_CAP + 3] << 8;
 }
 
-/* Make vector @i's GSI route match what the guest programmed. */
+/*
+ * Make vector @i's GSI route match what the guest programmed.
+ *
+ * While a vector is masked its GSI has no route, so a signal on its irqfd
+ * is lost instead of latched in the PBA.  To lose nothing, a vector that
+ * becomes deliverable again is fired once: the guest may see a spurious
+ * interrupt (the stub's handler checks command_seq), never a missing one.
+ */
 static void drvbox_dev__update_vector(unsigned int i)
 {
+	static bool deliverable[DRVBOX_MAX_VECTORS];
 	uint16_t ctrl = drvbox_dev__msix_ctrl();
 	uint32_t *e = msix_table[i];
 	bool on = (ctrl & MSIX_CTRL_ENABLE) && !(ctrl & MSIX_CTRL_MASKALL) &&
 		  !(e[3] & MSIX_ENTRY_MASKED);
 
 	kvm__set_msi_route(i, on, e[0] | (uint64_t)e[1] << 32, e[2]);
+	if (on && !deliverable[i] && eventfd_write(vmm.irq_fds[i], 1) < 0)
+		vmm__log("vector %u: eventfd_write: %s", i, strerror(errno));
+	deliverable[i] = on;
 }
 
 static void drvbox_dev__cfg_written(struct pci_device *dev, uint32_t off,
