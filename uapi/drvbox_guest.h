@@ -77,6 +77,178 @@ enum drvbox_guest_cmd {
 	DRVBOX_CMD_HANG		= 3,	/* all vCPUs spin with interrupts off */
 };
 
+/*
+ * Exports
+ * =======
+ *
+ * The host asks the guest to export devices by filling exports[] in the
+ * host page (nr_exports, then export_seq++ and DRVBOX_VEC_CONTROL).  For
+ * each request the stub opens the named guest device and answers in the
+ * matching entry of the guest page's exports[] (same index), then rings
+ * DRVBOX_DB_CONTROL.  An export has nr_queues queues; queue q of export e
+ * uses doorbell and MSI-X vector first_queue_index + q (the control
+ * doorbell/vector 0 is never used for a queue), and its rings live in the
+ * shared area at ring_offset + q * ring_stride (struct drvbox_queue_rings).
+ *
+ * Block data lives in guest RAM: for every (queue, slot) the stub allocates
+ * slot_size contiguous bytes of guest memory, so the isolated driver DMAs
+ * straight into them, and publishes their guest-physical addresses in a
+ * table (slots_gpa: nr_queues * queue_depth __u64 GPAs, in guest RAM).  The
+ * host reads that table once when the export becomes READY, checks that
+ * every slot lies inside guest RAM (layout below), and never reads it
+ * again.  A slot's contents belong to the request posted in it.
+ *
+ * Guest RAM layout (guest-physical -> offset in the RAM mmap): GPAs below
+ * DRVBOX_GUEST_RAM_LOW_MAX map 1:1; the rest of RAM starts at
+ * DRVBOX_GUEST_RAM_HIGH_BASE.
+ */
+#define DRVBOX_GUEST_RAM_LOW_MAX	0xc0000000ULL
+#define DRVBOX_GUEST_RAM_HIGH_BASE	0x100000000ULL
+
+#define DRVBOX_SHARED_MAX_EXPORTS	8
+#define DRVBOX_EXPORT_MAX_QUEUES	4
+#define DRVBOX_BLK_SLOT_SIZE		(128 * 1024)	/* max bytes per request */
+#define DRVBOX_BLK_QUEUE_DEPTH		32		/* power of two */
+
+/**
+ * struct drvbox_export_req - host page: one device the host wants
+ * @name: guest device name ("nvme0n1", "eth0"), NUL-terminated
+ * @type: DRVBOX_GUEST_DEV_BLK or DRVBOX_GUEST_DEV_NET
+ * @nr_queues: queues the host offers (1..DRVBOX_EXPORT_MAX_QUEUES)
+ * @queue_depth: ring entries per queue (power of two)
+ * @slot_size: bytes per data slot
+ * @first_queue_index: doorbell/vector of queue 0
+ * @ring_offset: shared-area offset of queue 0's struct drvbox_queue_rings
+ * @ring_stride: bytes between consecutive queues' rings
+ * @reserved: zero
+ */
+struct drvbox_export_req {
+	char name[32];
+	__u32 type;
+	__u32 nr_queues;
+	__u32 queue_depth;
+	__u32 slot_size;
+	__u32 first_queue_index;
+	__u32 ring_offset;
+	__u32 ring_stride;
+	__u32 reserved;
+};
+
+/* struct drvbox_export_state.state */
+enum drvbox_export_state_val {
+	DRVBOX_EXPORT_NONE	= 0,	/* not looked at yet */
+	DRVBOX_EXPORT_READY	= 1,	/* device open, slots published */
+	DRVBOX_EXPORT_ERROR	= 2,	/* cannot export: error says why */
+};
+
+/* struct drvbox_export_state.flags (block) */
+#define DRVBOX_EXPORT_F_FLUSH		(1U << 0)	/* volatile write cache */
+#define DRVBOX_EXPORT_F_FUA		(1U << 1)
+#define DRVBOX_EXPORT_F_DISCARD		(1U << 2)
+#define DRVBOX_EXPORT_F_WRITE_ZEROES	(1U << 3)
+#define DRVBOX_EXPORT_F_RO		(1U << 4)
+#define DRVBOX_EXPORT_F_ROTATIONAL	(1U << 5)
+
+/**
+ * struct drvbox_export_state - guest page: the stub's answer for one export
+ * @state: enum drvbox_export_state_val
+ * @error: negative errno when ERROR
+ * @nr_queues: queues the stub serves (<= requested)
+ * @flags: DRVBOX_EXPORT_F_*
+ * @capacity: bytes
+ * @logical_block_size: bytes
+ * @physical_block_size: bytes
+ * @max_discard_sectors: 512-byte sectors per discard, 0 if none
+ * @max_write_zeroes_sectors: 512-byte sectors per write-zeroes, 0 if none
+ * @discard_granularity: bytes
+ * @padding: zero
+ * @slots_gpa: GPA of the slot address table (see "Exports")
+ */
+struct drvbox_export_state {
+	__u32 state;
+	__s32 error;
+	__u32 nr_queues;
+	__u32 flags;
+	__u64 capacity;
+	__u32 logical_block_size;
+	__u32 physical_block_size;
+	__u32 max_discard_sectors;
+	__u32 max_write_zeroes_sectors;
+	__u32 discard_granularity;
+	__u32 padding;
+	__u64 slots_gpa;
+};
+
+/*
+ * Queue rings (in the shared area).  Free-running __u32 indices; entry =
+ * index & (queue_depth - 1).  The host produces requests (sq_prod) and
+ * consumes completions (cq_cons); the guest consumes requests (sq_cons) and
+ * produces completions (cq_prod).  Each side writes only its own indices
+ * and reads the other's once per pass, checking that prod - cons never
+ * exceeds queue_depth.  After producing, the host signals the queue's
+ * MSI-X vector; the guest rings the queue's doorbell.
+ */
+struct drvbox_ring_index {
+	__u32 val;
+	__u32 padding[15];	/* one cache line each */
+};
+
+/* struct drvbox_blk_req.op */
+enum drvbox_blk_op {
+	DRVBOX_BLK_OP_READ		= 1,
+	DRVBOX_BLK_OP_WRITE		= 2,
+	DRVBOX_BLK_OP_FLUSH		= 3,
+	DRVBOX_BLK_OP_DISCARD		= 4,
+	DRVBOX_BLK_OP_WRITE_ZEROES	= 5,
+};
+
+#define DRVBOX_BLK_REQ_F_FUA		(1U << 0)
+
+/**
+ * struct drvbox_blk_req - a block request, host -> guest
+ * @id: slot index (low 16 bits) | generation (high 16 bits); the data of a
+ *	READ/WRITE is in that slot of this queue
+ * @op: enum drvbox_blk_op
+ * @sector: start, in 512-byte sectors
+ * @len: bytes (READ/WRITE: <= slot_size; DISCARD/WRITE_ZEROES: range)
+ * @flags: DRVBOX_BLK_REQ_F_*
+ * @reserved: zero
+ */
+struct drvbox_blk_req {
+	__u32 id;
+	__u32 op;
+	__u64 sector;
+	__u32 len;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/**
+ * struct drvbox_blk_cpl - a completion, guest -> host
+ * @id: as in the request
+ * @status: 0 or a negative errno
+ * @len: bytes transferred (READ: valid bytes in the slot)
+ * @reserved: zero
+ */
+struct drvbox_blk_cpl {
+	__u32 id;
+	__s32 status;
+	__u32 len;
+	__u32 reserved;
+};
+
+/**
+ * struct drvbox_queue_rings - one queue's rings in the shared area
+ * (entries follow: queue_depth struct drvbox_blk_req, then queue_depth
+ * struct drvbox_blk_cpl)
+ */
+struct drvbox_queue_rings {
+	struct drvbox_ring_index sq_prod;	/* host */
+	struct drvbox_ring_index sq_cons;	/* guest */
+	struct drvbox_ring_index cq_prod;	/* guest */
+	struct drvbox_ring_index cq_cons;	/* host */
+};
+
 /**
  * struct drvbox_shared_host - written by drvbox.ko, read by the stub
  * @magic: DRVBOX_SHARED_MAGIC once the host has set up the area
@@ -95,6 +267,10 @@ struct drvbox_shared_host {
 	__u32 command_seq;
 	__u32 heartbeat_ms;
 	__u64 reserved[5];
+	/* exports the host wants (see "Exports" below) */
+	__u32 nr_exports;
+	__u32 export_seq;
+	struct drvbox_export_req exports[DRVBOX_SHARED_MAX_EXPORTS];
 };
 
 /* stub states (struct drvbox_shared_guest.state) */
@@ -159,6 +335,10 @@ struct drvbox_shared_guest {
 	struct drvbox_shared_module modules[DRVBOX_SHARED_MAX_MODULES];
 	struct drvbox_shared_dev devs[DRVBOX_SHARED_MAX_DEVS];
 	char message[256];
+	/* answers to the host's exports[], same index (see "Exports") */
+	__u32 export_seq_ack;
+	__u32 padding2;
+	struct drvbox_export_state exports[DRVBOX_SHARED_MAX_EXPORTS];
 };
 
 #endif /* _UAPI_LINUX_DRVBOX_GUEST_H */
