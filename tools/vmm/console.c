@@ -165,16 +165,7 @@ static void console__check_until(void)
 	until_text = NULL;
 	pthread_mutex_unlock(&console_lock);
 	vmm__log("%s", stop_msg);
-	{
-		FILE *f = fopen("/proc/self/status", "r");
-		char l[128];
-
-		while (f && fgets(l, sizeof(l), f))
-			if (!strncmp(l, "VmRSS:", 6) || !strncmp(l, "VmHWM:", 6))
-				fprintf(stderr, VMM_NAME ": %s", l);
-		if (f)
-			fclose(f);
-	}
+	vmm__report_memory();
 	vmm__end(0, VMM_EXIT_STOPPED, stop_msg);
 }
 

@@ -98,6 +98,7 @@ void vmm__die_vmm(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void vmm__end(int kind, int code, const char *reason) __attribute__((noreturn));
 uint64_t vmm__now_ns(void);
+void vmm__report_memory(void);
 void *vmm__xmalloc(size_t n);
 char *vmm__xstrdup(const char *s);
 int vmm__read_file(const char *path, uint8_t **data, size_t *len);
