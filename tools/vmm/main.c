@@ -10,6 +10,7 @@
  * ends the process: see vmm__end().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,6 +271,20 @@ static void wait_for_signals(const sigset_t *set)
 	}
 }
 
+/*
+ * call_usermodehelper starts us with fds 0-2 closed: without this, the
+ * first eventfd could become fd 2 and an error message would ring a
+ * doorbell.
+ */
+static void fill_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			exit(VMM_EXIT_ERROR);
+}
+
 int main(int argc, char **argv)
 {
 	static struct vmm_module mods[VMM_MAX_MODULES];
@@ -280,6 +295,7 @@ int main(int argc, char **argv)
 	char *cmdline;
 
 	vmm.start_ns = vmm__now_ns();
+	fill_std_fds();
 	parse_options(argc, argv);
 
 	/* Signals go to the main thread only; vCPU threads inherit the mask. */
