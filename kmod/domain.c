@@ -20,6 +20,7 @@
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 
+#include "blk.h"
 #include "compat.h"
 #include "drvbox.h"
 
@@ -135,6 +136,12 @@ int domain_create(const struct drvbox_create *c, char *spec)
 	d->spec_len = c->spec_len;
 	domain_parse_exports(d);
 	mutex_init(&d->lock);
+	ret = blk_domain_init(d);
+	if (ret) {
+		blk_domain_destroy(d);
+		kobject_put(&d->kobj);
+		return ret;
+	}
 	init_waitqueue_head(&d->wq);
 	INIT_DELAYED_WORK(&d->supervise, supervisor_work);
 	d->state = DRVBOX_STATE_STARTING;
@@ -183,6 +190,7 @@ int domain_create(const struct drvbox_create *c, char *spec)
 
 err_unlock:
 	mutex_unlock(&domains_lock);
+	blk_domain_destroy(d);
 	kobject_put(&d->kobj);
 	return ret;
 }
@@ -196,6 +204,9 @@ err_unlock:
  */
 void domain_finalize(struct drvbox_domain *d)
 {
+	/* Fail what is still pending; virtio_blk removes the disks. */
+	blk_domain_destroy(d);
+
 	mutex_lock(&domains_lock);
 	list_del(&d->node);
 	nr_domains--;
@@ -378,6 +389,7 @@ int domain_status(struct drvbox_domain_status *st)
 	strscpy(st->last_error, d->last_error, sizeof(st->last_error));
 	memcpy(st->modules, d->modules, sizeof(st->modules));
 	memcpy(st->guest_devs, d->guest_devs, sizeof(st->guest_devs));
+	blk_status_fill(d);
 	memcpy(st->exports, d->exports, sizeof(st->exports));
 	mutex_unlock(&d->lock);
 	domain_put(d);

@@ -40,14 +40,16 @@
 #include "../uapi/drvbox.h"
 #include "../uapi/drvbox_guest.h"
 
+struct drvbox_blk;
 struct eventfd_ctx;
 struct pid;
 struct task_struct;
 
-/* Doorbells and MSI-X vectors this module asks the VMM for. */
-#define DRVBOX_NR_DOORBELLS	1
-#define DRVBOX_NR_VECTORS	1
-/* Size of the shared area (BAR 2). */
+/*
+ * Smallest shared area (BAR 2): the host and guest pages.  Domains with
+ * block exports have queue rings after them (d->shared_bytes) and one
+ * doorbell/vector per queue after the control one (d->nr_doorbells).
+ */
 #define DRVBOX_SHARED_BYTES	DRVBOX_SHARED_MIN_SIZE
 /* How often the supervisor looks at a domain that has a VMM. */
 #define DRVBOX_TICK_MS		100
@@ -78,7 +80,7 @@ struct drvbox_doorbell {
  * @dom: the domain (holds a kobject reference)
  * @number: incarnation number
  * @ram: guest RAM, vmalloc_user(), @ram_bytes
- * @shared: the shared area, vmalloc_user(), DRVBOX_SHARED_BYTES
+ * @shared: the shared area, vmalloc_user(), d->shared_bytes
  * @ram_bytes: guest RAM size
  * @doorbells: doorbell eventfds, @nr_doorbells used (set once, under d->lock)
  * @irqs: irqfds to interrupt the guest, @nr_irqs used
@@ -155,6 +157,10 @@ struct drvbox_domain {
 	u32 nr_modules;
 	struct drvbox_guest_dev guest_devs[DRVBOX_MAX_GUEST_DEVS];
 	u32 nr_guest_devs;
+	/* isolated block devices (blk.h); set at create, cleared at finalize */
+	struct drvbox_blk *blk[DRVBOX_MAX_EXPORTS];
+	u32 shared_bytes;		/* immutable: BAR 2 incl. queue rings */
+	u32 nr_doorbells;		/* immutable: = vectors, 1 + queues */
 };
 
 static inline struct drvbox_domain *to_domain(struct kobject *kobj)

@@ -19,6 +19,7 @@
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 
+#include "blk.h"
 #include "drvbox.h"
 
 /* The loader errors a user is likely to see, as userspace spells them. */
@@ -239,7 +240,10 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		pr_info("domain %s: incarnation %u running after %u ms\n",
 			d->name, d->incarnation, d->boot_ms);
 		wake_up_all(&d->wq);
+		blk_guest_running(d, inc);
 	} else if (state == DRVBOX_GUEST_MODULE_FAILED) {
 		guest_module_failed(d);
 	}
+	if (state == DRVBOX_GUEST_RUNNING && d->state == DRVBOX_STATE_RUNNING)
+		blk_guest_sync(d, inc);
 }

@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/workqueue.h>
 
+#include "blk.h"
 #include "drvbox.h"
 
 /*
@@ -33,13 +34,19 @@ static int __init drvbox_init(void)
 	if (ret)
 		goto err_wq;
 
-	ret = drvbox_ctl_init();
+	ret = vt_init();
 	if (ret)
 		goto err_sysfs;
+
+	ret = drvbox_ctl_init();
+	if (ret)
+		goto err_vt;
 
 	pr_info("loaded (api version %u)\n", DRVBOX_API_VERSION);
 	return 0;
 
+err_vt:
+	vt_exit();
 err_sysfs:
 	drvbox_sysfs_exit();
 err_wq:
@@ -52,6 +59,7 @@ static void __exit drvbox_exit(void)
 {
 	drvbox_ctl_exit();
 	destroy_workqueue(drvbox_wq);
+	vt_exit();
 	drvbox_sysfs_exit();
 	pr_info("unloaded\n");
 }

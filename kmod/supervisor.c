@@ -92,7 +92,7 @@ u32 supervisor_mem_kib(struct drvbox_domain *d)
 {
 	if (!d->inc)
 		return 0;
-	return (d->inc->ram_bytes + DRVBOX_SHARED_BYTES) >> 10;
+	return (d->inc->ram_bytes + d->shared_bytes) >> 10;
 }
 
 u32 supervisor_vmm_pid(struct drvbox_domain *d)

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
+#include "blk.h"
 #include "drvbox.h"
 
 static struct kobject *drvbox_kobj;
@@ -78,6 +79,13 @@ static ssize_t last_error_show(struct kobject *kobj, struct kobj_attribute *attr
 }
 static struct kobj_attribute last_error_attr = __ATTR_RO(last_error);
 
+static ssize_t exports_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return blk_sysfs_show(to_domain(kobj), buf);
+}
+static struct kobj_attribute exports_attr = __ATTR_RO(exports);
+
 static struct attribute *domain_attrs[] = {
 	&state_attr.attr,
 	&incarnation_attr.attr,
@@ -90,6 +98,7 @@ static struct attribute *domain_attrs[] = {
 	&vcpus_attr.attr,
 	&vmm_pid_attr.attr,
 	&protocol_errors_attr.attr,
+	&exports_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(domain);

@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "blk.h"
 #include "drvbox.h"
 
 static bool vmm_zero(const void *p, size_t len)
@@ -56,9 +57,14 @@ static int vmm_doorbell_wake(wait_queue_entry_t *wait, unsigned int mode,
 						  wait);
 	__poll_t mask = key_to_poll(key);
 
+	unsigned int index = db - db->inc->doorbells;
+
 	if (mask && !(mask & EPOLLIN))
 		return 0;
-	queue_work(drvbox_wq, &db->inc->doorbell_work);
+	if (index == DRVBOX_DB_CONTROL)
+		queue_work(drvbox_wq, &db->inc->doorbell_work);
+	else
+		blk_doorbell(db->inc->dom, index);
 	return 0;
 }
 
@@ -92,8 +98,12 @@ static int vmm_doorbell_start(struct drvbox_inc *inc, struct drvbox_doorbell *db
 	init_poll_funcptr(&db->pt, vmm_doorbell_queue);
 	mask = vfs_poll(file, &db->pt);
 	fput(file);	/* the ctx reference keeps the wait queue alive */
-	if (mask & EPOLLIN)
-		queue_work(drvbox_wq, &inc->doorbell_work);
+	if (mask & EPOLLIN) {
+		if (db == &inc->doorbells[DRVBOX_DB_CONTROL])
+			queue_work(drvbox_wq, &inc->doorbell_work);
+		else
+			blk_doorbell(inc->dom, db - inc->doorbells);
+	}
 	return 0;
 }
 
@@ -137,7 +147,7 @@ static long vmm_attach(struct file *file, void __user *argp)
 	inc->ram = vmalloc_user(inc->ram_bytes);
 	if (!inc->ram)
 		goto err_free;
-	inc->shared = vmalloc_user(DRVBOX_SHARED_BYTES);
+	inc->shared = vmalloc_user(d->shared_bytes);
 	if (!inc->shared)
 		goto err_free;
 
@@ -146,11 +156,11 @@ static long vmm_attach(struct file *file, void __user *argp)
 	memset(a.reserved, 0, sizeof(a.reserved));
 	a.mem_bytes = inc->ram_bytes;
 	a.shared_offset = inc->ram_bytes;	/* page aligned: whole MiB */
-	a.shared_bytes = DRVBOX_SHARED_BYTES;
+	a.shared_bytes = d->shared_bytes;
 	a.vcpus = d->vcpus;
 	a.spec_len = d->spec_len;
-	a.nr_doorbells = DRVBOX_NR_DOORBELLS;
-	a.nr_vectors = DRVBOX_NR_VECTORS;
+	a.nr_doorbells = d->nr_doorbells;	/* control + block queues */
+	a.nr_vectors = d->nr_doorbells;
 	ret = -EFAULT;
 	if (copy_to_user(argp, &a, sizeof(a)))
 		goto err_free;
@@ -160,6 +170,7 @@ static long vmm_attach(struct file *file, void __user *argp)
 	host->proto_version = DRVBOX_GUEST_PROTO_VERSION;
 	host->incarnation = a.incarnation;
 	host->heartbeat_ms = clamp(READ_ONCE(heartbeat_ms), 10U, 60000U);
+	blk_fill_host_page(d, inc);
 
 	mutex_lock(&d->lock);
 	if (d->incarnation != a.incarnation || d->stop_requested) {
@@ -232,8 +243,8 @@ static long vmm_set_eventfds(struct drvbox_inc *inc, void __user *argp)
 	if (copy_from_user(&e, argp, sizeof(e)))
 		return -EFAULT;
 	if (!vmm_zero(e.reserved, sizeof(e.reserved)) ||
-	    e.nr_doorbells != DRVBOX_NR_DOORBELLS ||
-	    e.nr_vectors != DRVBOX_NR_VECTORS)
+	    e.nr_doorbells != d->nr_doorbells ||
+	    e.nr_vectors != d->nr_doorbells)
 		return -EINVAL;
 
 	/*
@@ -355,7 +366,7 @@ int vmm_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff == 0 && len == inc->ram_bytes)
 		return remap_vmalloc_range(vma, inc->ram, 0);
 	if (vma->vm_pgoff == inc->ram_bytes >> PAGE_SHIFT &&
-	    len == DRVBOX_SHARED_BYTES)
+	    len == inc->dom->shared_bytes)
 		return remap_vmalloc_range(vma, inc->shared, 0);
 	return -EINVAL;
 }
@@ -377,6 +388,7 @@ int vmm_release(struct file *file)
 
 	mutex_lock(&d->lock);
 	if (d->inc == inc) {
+		blk_incarnation_end(d, inc);	/* before its memory goes */
 		d->inc = NULL;
 		supervisor_incarnation_end(d, inc);
 	}

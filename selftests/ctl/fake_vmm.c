@@ -24,11 +24,27 @@
  *   module-fail   report the first module as failed with -ENOEXEC
  *   slow-boot     never reach RUNNING (heartbeats go on)
  *   no-attach     never attach, live on (a selftest attaches in its place)
+ * Block exports (blk_* selftests): "blk PATH" serves every blk export the
+ * host asks for from the file PATH (its size is the capacity), through the
+ * queue rings and slots in guest RAM, as the guest stub would.  Variants
+ * (second word PATH in every case) misbehave in incarnation 1 only, after
+ * a few requests, and behave from incarnation 2 on:
+ *   blk-stall     answer READY, never complete anything
+ *   blk-bad-id    complete an id that was never posted
+ *   blk-dup       complete the same request twice
+ *   blk-len       claim more bytes than the request had
+ *   blk-index     move cq_prod far beyond the ring
+ *   blk-status    complete with status 12345
+ *   blk-slot      publish a slot outside guest RAM
+ *   blk-storm     ring the queue doorbells 200000 times, complete nothing
+ *                 bogus, then behave (no violation expected)
+ *   blk-exit      exit (VMM crash) after 200 requests, with requests in flight
  * Each incarnation appends "NAME N pid ram-zero=0|1" to fake_vmm.log next
  * to this executable; ram-zero says whether guest RAM and the guest
  * page came up zeroed (the previous incarnation scribbled over both).
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -94,6 +110,8 @@ static void read_mode(char *mode, size_t len)
 	fclose(f);
 }
 
+static int blk_misbehave(const char *mode, unsigned long inc);
+
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -108,6 +126,186 @@ static void ring(int db)
 
 	if (write(db, &one, sizeof(one)) != sizeof(one))
 		die("doorbell write");
+}
+
+
+/* ---- block exports --------------------------------------------------- */
+
+#define SLOT_TABLE_GPA	0x100000ULL
+#define SLOTS_GPA	0x200000ULL
+
+struct fq {			/* one served queue */
+	struct drvbox_queue_rings *rings;
+	struct drvbox_blk_req *sq;
+	struct drvbox_blk_cpl *cq;
+	uint64_t *slot_gpa;
+	int irq, db;
+	uint32_t sq_cons, cq_prod;
+};
+
+static struct fq fqs[DRVBOX_MAX_DOORBELLS];
+static int nr_fq, disk_fd = -1;
+static uint64_t disk_bytes;
+static unsigned char *g_ram;
+static unsigned long nr_served;
+
+/* Answer every blk export request; returns the number of queues served. */
+static int blk_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest *g,
+		     unsigned char *shared, uint64_t mem_bytes, const char *path,
+		     const char *mode, unsigned long inc, int *irqs, int *dbs)
+{
+	uint64_t *table = (uint64_t *)(g_ram + SLOT_TABLE_GPA);
+	uint64_t next = SLOTS_GPA;
+	uint32_t e, q, i;
+
+	disk_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (disk_fd < 0)
+		die(path);
+	disk_bytes = lseek(disk_fd, 0, SEEK_END);
+	for (e = 0; e < host->nr_exports && e < DRVBOX_SHARED_MAX_EXPORTS; e++) {
+		struct drvbox_export_req *r = &host->exports[e];
+		struct drvbox_export_state *st = &g->exports[e];
+
+		if (r->type != DRVBOX_GUEST_DEV_BLK)
+			continue;
+		st->slots_gpa = (uint64_t)((unsigned char *)table - g_ram);
+		for (q = 0; q < r->nr_queues; q++) {
+			struct fq *f = &fqs[nr_fq++];
+
+			f->rings = (void *)(shared + r->ring_offset + q * r->ring_stride);
+			f->sq = (void *)(f->rings + 1);
+			f->cq = (void *)(f->sq + r->queue_depth);
+			f->slot_gpa = table;
+			f->irq = irqs[r->first_queue_index + q];
+			f->db = dbs[r->first_queue_index + q];
+			for (i = 0; i < r->queue_depth; i++) {
+				*table++ = next;
+				next += r->slot_size;
+			}
+		}
+		if (next > mem_bytes)
+			die("guest RAM too small for the slots");
+		if (inc == 1 && !strcmp(mode, "blk-slot"))
+			table[-1] = mem_bytes + 0x1000;
+		st->nr_queues = r->nr_queues;
+		st->flags = DRVBOX_EXPORT_F_FLUSH | DRVBOX_EXPORT_F_DISCARD |
+			    DRVBOX_EXPORT_F_WRITE_ZEROES;
+		st->capacity = disk_bytes;
+		st->logical_block_size = 512;
+		st->physical_block_size = 4096;
+		st->max_discard_sectors = 65536;
+		st->max_write_zeroes_sectors = 65536;
+		st->discard_granularity = 4096;
+		__atomic_store_n(&st->state, DRVBOX_EXPORT_READY, __ATOMIC_RELEASE);
+	}
+	return nr_fq;
+}
+
+static int32_t blk_do(const struct drvbox_blk_req *r, unsigned char *slot,
+		      uint32_t *len)
+{
+	uint64_t off = r->sector * 512;
+	static unsigned char zero[128 * 1024];
+
+	*len = 0;
+	if (off > disk_bytes || r->len > disk_bytes - off)
+		return -EIO;
+	switch (r->op) {
+	case DRVBOX_BLK_OP_READ:
+		if (pread(disk_fd, slot, r->len, off) != (ssize_t)r->len)
+			return -EIO;
+		*len = r->len;
+		return 0;
+	case DRVBOX_BLK_OP_WRITE:
+		if (pwrite(disk_fd, slot, r->len, off) != (ssize_t)r->len)
+			return -EIO;
+		*len = r->len;
+		return 0;
+	case DRVBOX_BLK_OP_FLUSH:
+		return fdatasync(disk_fd) ? -EIO : 0;
+	case DRVBOX_BLK_OP_DISCARD:
+	case DRVBOX_BLK_OP_WRITE_ZEROES: {
+		uint64_t done = 0;
+
+		while (done < r->len) {
+			uint64_t n = r->len - done > sizeof(zero) ? sizeof(zero) : r->len - done;
+
+			if (pwrite(disk_fd, zero, n, off + done) != (ssize_t)n)
+				return -EIO;
+			done += n;
+		}
+		return 0;
+	}
+	}
+	return -EOPNOTSUPP;
+}
+
+/* Serve queue f: every posted request, then one doorbell. */
+static void blk_serve(struct fq *f, const char *mode, unsigned long inc)
+{
+	uint32_t prod = __atomic_load_n(&f->rings->sq_prod.val, __ATOMIC_ACQUIRE);
+	int bad = inc == 1 && nr_served > 50 ? blk_misbehave(mode, inc) : 0;
+
+	if (bad == 1)	/* stall */
+		return;
+	while (f->sq_cons != prod) {
+		struct drvbox_blk_req r = f->sq[f->sq_cons % DRVBOX_BLK_QUEUE_DEPTH];
+		struct drvbox_blk_cpl c = { .id = r.id };
+		unsigned char *slot = g_ram + f->slot_gpa[r.id & 0xffff];
+
+		f->sq_cons++;
+		__atomic_store_n(&f->rings->sq_cons.val, f->sq_cons, __ATOMIC_RELEASE);
+		c.status = blk_do(&r, slot, &c.len);
+		nr_served++;
+		if (bad == 2)
+			c.id = 999;
+		if (bad == 4)
+			c.len = r.len + 4096;
+		if (bad == 6)
+			c.status = 12345;
+		f->cq[f->cq_prod % DRVBOX_BLK_QUEUE_DEPTH] = c;
+		f->cq_prod++;
+		if (bad == 3) {		/* the same completion again */
+			f->cq[f->cq_prod % DRVBOX_BLK_QUEUE_DEPTH] = c;
+			f->cq_prod++;
+		}
+		if (bad == 5)
+			f->cq_prod += 1000;
+		if (bad == 7 && nr_served > 200)
+			exit(0);
+		if (bad)
+			break;
+	}
+	__atomic_store_n(&f->rings->cq_prod.val, f->cq_prod, __ATOMIC_RELEASE);
+	ring(f->db);
+	if (bad == 8) {
+		int i;
+
+		for (i = 0; i < 200000; i++)
+			ring(f->db);
+	}
+}
+
+static int blk_misbehave(const char *mode, unsigned long inc)
+{
+	static const char *const kinds[] = { "blk", "blk-stall", "blk-bad-id",
+		"blk-dup", "blk-len", "blk-index", "blk-status", "blk-exit",
+		"blk-storm" };
+	static int stormed;
+	unsigned int i;
+
+	(void)inc;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(mode, kinds[i]))
+			continue;
+		if (i == 8) {
+			if (stormed)
+				return 0;
+			stormed = 1;
+		}
+		return i;
+	}
+	return 0;
 }
 
 /* The modules of the spec, as the guest would report them. */
@@ -148,7 +346,9 @@ int main(int argc, char **argv)
 	unsigned char *ram, *shared;
 	char mode[64], *spec;
 	uint32_t seen_seq = 0;
-	int db, irq, zero, hang = 0, running = 0, tick;
+	int db, irq, zero, hang = 0, running = 0, tick, blk = 0, served = 0;
+	int dbs[DRVBOX_MAX_DOORBELLS], irqs[DRVBOX_MAX_VECTORS];
+	char blk_path[4096] = "";
 	FILE *log;
 
 	for (i = 1; i + 1 < (unsigned long)argc; i += 2) {
@@ -163,6 +363,14 @@ int main(int argc, char **argv)
 	}
 	find_files();
 	read_mode(mode, sizeof(mode));
+	if (!strncmp(mode, "blk", 3)) {
+		FILE *f = fopen(mode_file, "r");
+
+		if (!f || fscanf(f, "%*s %4095s", blk_path) != 1)
+			die("blk mode needs a disk path");
+		fclose(f);
+		blk = 1;
+	}
 	if (!strcmp(mode, "exit-early"))
 		return 3;
 	if (!strcmp(mode, "no-attach"))	/* a selftest attaches instead */
@@ -220,13 +428,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	db = eventfd(0, EFD_CLOEXEC);
-	irq = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (db < 0 || irq < 0)
-		die("eventfd");
 	memset(&e, 0, sizeof(e));
-	e.doorbell_fds[0] = db;
-	e.irq_fds[0] = irq;
+	for (i = 0; i < a.nr_doorbells || i < a.nr_vectors; i++) {
+		dbs[i] = eventfd(0, EFD_CLOEXEC);
+		irqs[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (dbs[i] < 0 || irqs[i] < 0)
+			die("eventfd");
+		e.doorbell_fds[i] = dbs[i];
+		e.irq_fds[i] = irqs[i];
+	}
+	db = dbs[0];
+	irq = irqs[0];
 	e.nr_doorbells = a.nr_doorbells;
 	e.nr_vectors = a.nr_vectors;
 	if (ioctl(dev_fd, DRVBOX_VMM_SET_EVENTFDS, &e))
@@ -243,11 +455,41 @@ int main(int argc, char **argv)
 	else if (strcmp(mode, "slow-boot"))
 		g->state = DRVBOX_GUEST_RUNNING;
 	ring(db);
+	g_ram = ram;
 
 	for (tick = 0;; tick++) {
+		unsigned int hb = host->heartbeat_ms ? host->heartbeat_ms : 200;
 		uint64_t cnt;
 
-		sleep_ms(host->heartbeat_ms ? host->heartbeat_ms : 200);
+		if (blk && running && !served) {
+			served = blk_setup(host, g, shared, a.mem_bytes, blk_path,
+					   mode, inc, irqs, dbs);
+			ring(db);
+		}
+		if (served) {
+			struct timespec t0, t1;
+			struct pollfd pfd[DRVBOX_MAX_VECTORS];
+			int q;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				for (q = 0; q < nr_fq; q++) {
+					pfd[q].fd = fqs[q].irq;
+					pfd[q].events = POLLIN;
+				}
+				poll(pfd, nr_fq, 10);
+				for (q = 0; q < nr_fq; q++) {
+					if (read(fqs[q].irq, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+						die("irqfd read");
+					if (!hang)
+						blk_serve(&fqs[q], mode, inc);
+				}
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+			} while ((t1.tv_sec - t0.tv_sec) * 1000 +
+				 (t1.tv_nsec - t0.tv_nsec) / 1000000 < hb);
+		} else {
+			sleep_ms(hb);
+		}
 		if (!hang && strcmp(mode, "no-heartbeat"))
 			__atomic_fetch_add(&g->heartbeat, 1, __ATOMIC_RELAXED);
 		running = g->state == DRVBOX_GUEST_RUNNING;

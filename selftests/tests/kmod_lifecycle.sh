@@ -14,7 +14,8 @@ wait_state $D running 30 || fail "not running"
 boot=$(st $D boot_ms)
 [ "$boot" -gt 0 ] || fail "boot_ms is $boot"
 expect_eq incarnation "$(st $D incarnation)" 1
-expect_eq mem_kib "$(st $D mem_kib)" $((128 * 1024 + 8))
+# 8 KiB of host/guest pages + the rings of blk:fakeblk0 (1 queue)
+expect_eq mem_kib "$(st $D mem_kib)" $((128 * 1024 + 12))
 expect_eq module0 "$(st $D module0)" "fake_drv.ko 1 0"
 expect_eq export0 "$(st $D export0)" "blk:fakeblk0"
 pid=$(st $D vmm_pid)
