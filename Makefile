@@ -9,6 +9,8 @@
 #                         in the QEMU test host (KVER=, TESTS= to narrow)
 #   make demo             the narrated demo in the QEMU test host
 #   make install-deps     install the Debian packages drvbox needs
+#   make install          install modules (for KVER) and tools; DESTDIR honoured
+#   make uninstall        remove what install put there
 #
 # Module objects go to build/<KVER>/ so builds for several kernels coexist;
 # tools go to build/tools/.
@@ -37,12 +39,12 @@ INIT_HDRS := $(wildcard guest-stub/init/*.h) $(wildcard uapi/*.h)
 SELFTEST_BINS := $(patsubst selftests/ctl/%.c,$(BUILD)/selftests/%, \
 	$(wildcard selftests/ctl/*.c))
 
-.PHONY: all modules tools selftests-bins check demo install-deps clean help
+.PHONY: all modules tools selftests-bins check demo install-deps install uninstall clean help
 
 all: modules tools selftests-bins
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # Kbuild builds in a shadow tree of symlinks under build/<KVER>/ so that
 # objects for different kernels never mix and the source tree stays clean.
@@ -88,6 +90,31 @@ demo: install-deps
 
 install-deps:
 	@scripts/install-deps
+
+# Installed layout (docs/domains.md "Files and paths"): drvbox.ko's default
+# vmm_path is $(LIBEXECDIR)/drvbox-vmm, which finds drvbox-init next to
+# itself and drvbox_stub.ko in the guest kernel's extra/ directory.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+LIBEXECDIR := $(PREFIX)/libexec/drvbox
+MODDIR := /lib/modules/$(KVER)/extra
+
+install: modules tools
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODDIR)
+	install -m 0755 $(BUILD)/tools/drvbox $(DESTDIR)$(SBINDIR)/drvbox
+	install -m 0755 $(BUILD)/tools/drvbox-vmm $(DESTDIR)$(LIBEXECDIR)/drvbox-vmm
+	install -m 0755 $(BUILD)/tools/drvbox-init $(DESTDIR)$(LIBEXECDIR)/drvbox-init
+	install -m 0644 $(KBUILD_OUT)/kmod/drvbox.ko $(KBUILD_OUT)/guest-stub/drvbox_stub.ko \
+		$(DESTDIR)$(MODDIR)/
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	@echo "drvbox: installed; load with: modprobe drvbox"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/drvbox $(DESTDIR)$(LIBEXECDIR)/drvbox-vmm \
+		$(DESTDIR)$(LIBEXECDIR)/drvbox-init $(DESTDIR)$(MODDIR)/drvbox.ko \
+		$(DESTDIR)$(MODDIR)/drvbox_stub.ko
+	-rmdir $(DESTDIR)$(LIBEXECDIR)
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 clean:
 	rm -rf $(BUILD)
