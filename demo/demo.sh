@@ -20,6 +20,6 @@ say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 say "Building drvbox for $kver (drvbox.ko, drvbox_stub.ko, tools)"
 make -s KVER="$kver" modules tools
 
-say "Booting $kver in the QEMU test host (TCG, nested KVM; ~10 s)"
+say "Booting $kver in the QEMU test host (TCG, nested KVM; about a minute in all)"
 selftests/testhost --kernel "$kver" -- demo/inside.sh
 say "Demo finished: every step above checked what it showed."
