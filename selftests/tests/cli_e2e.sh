@@ -6,38 +6,15 @@
 # fails in the guest makes run fail with the module's error and clean up.
 . "$(dirname "$0")/../lib/common.sh"
 
-DRVBOX="$TOOLS/drvbox"
-VMM="$TOOLS/drvbox-vmm"
-[ -x "$DRVBOX" ] || fail "$DRVBOX not built (make tools)"
-[ -x "$VMM" ] || skip "$VMM not built"
-[ -e /dev/kvm ] || skip "no /dev/kvm in the test host"
-modinfo -p "$DRVBOX_KO" 2>/dev/null | grep -q '^vmm_path:' ||
-	skip "this drvbox.ko has no vmm_path parameter (no domains yet)"
-
-# drvbox.ko starts the VMM with call_usermodehelper, which resolves the
-# path in init's root.  The test host runs us chrooted in /mnt: then start
-# the VMM through a wrapper that enters the same root.
-vmm_path="$VMM"
-if [ ! -e "/proc/1/root$VMM" ] && [ -e "/proc/1/root/mnt$VMM" ]; then
-	wrap="$DRVBOX_TREE/build/selftests/vmm-chroot-wrap"
-	mkdir -p "$(dirname "$wrap")"
-	printf '#!/bin/sh\nexec /bin/busybox chroot /mnt %s "$@"\n' "$VMM" >"$wrap"
-	chmod +x "$wrap"
-	vmm_path="/mnt$wrap"
-fi
+. "$(dirname "$0")/cli_lib.sh"
+cli_need_domains
 
 W=/tmp/cli-e2e
 rm -rf "$W"; mkdir -p "$W"
 trap '"$DRVBOX" stop e2e0 >/dev/null 2>&1; "$DRVBOX" stop e2e1 >/dev/null 2>&1; unload_drvbox' EXIT
 unload_drvbox
-load_drvbox vmm_path="$vmm_path"
+load_drvbox vmm_path="$(cli_vmm_path)"
 dmesg_mark
-
-# status_field NAME FIELD: a value of drvbox status --json.
-status_field() {
-	"$DRVBOX" status "$1" --json | /usr/bin/python3 -c \
-		'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
-}
 
 "$DRVBOX" run --name e2e0 --driver null_blk --export blk:nullb0 >"$W/out" 2>"$W/err" ||
 	{ sed 's/^/# err: /' "$W/err"; "$DRVBOX" logs e2e0 | tail -n 30 | sed 's/^/# log: /'; fail "drvbox run e2e0 failed"; }
@@ -58,11 +35,7 @@ grep -q 'drvbox-init: loaded null_blk' "$W/log" || fail "the console log does no
 log "e2e0 running after $boot ms; ls, status, logs agree"
 
 "$DRVBOX" crash e2e0 --how panic >/dev/null || fail "drvbox crash --how panic failed"
-for _ in $(seq 300); do
-	[ "$(status_field e2e0 incarnation)" = 2 ] && [ "$(status_field e2e0 state)" = running ] && break
-	sleep 0.5
-done
-[ "$(status_field e2e0 state)" = running ] || fail "e2e0 did not come back after the panic"
+wait_incarnation e2e0 2 150
 [ "$(status_field e2e0 crashes)" = 1 ] || fail "crashes is not 1"
 status_field e2e0 last_crash_reason | grep -q 'panic requested by the host' ||
 	fail "last crash reason: $(status_field e2e0 last_crash_reason)"

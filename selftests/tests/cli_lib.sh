@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the cli_* tests that run real domains (not a test itself:
+# not executable).  Source after ../lib/common.sh.
+
+DRVBOX="$TOOLS/drvbox"
+VMM="$TOOLS/drvbox-vmm"
+
+# cli_need_domains: skip unless the VMM, /dev/kvm and a drvbox.ko that
+# launches VMMs are there.
+cli_need_domains() {
+	[ -x "$DRVBOX" ] || fail "$DRVBOX not built (make tools)"
+	[ -x "$VMM" ] || skip "$VMM not built"
+	[ -e /dev/kvm ] || skip "no /dev/kvm in the test host"
+	modinfo -p "$DRVBOX_KO" 2>/dev/null | grep -q '^vmm_path:' ||
+		skip "this drvbox.ko has no vmm_path parameter (no domains yet)"
+}
+
+# cli_vmm_path: the vmm_path to give drvbox.ko.  It starts the VMM with
+# call_usermodehelper, which resolves the path in init's root; the test
+# host runs us chrooted in /mnt, so then the VMM is started through a
+# wrapper that enters the same root.
+cli_vmm_path() {
+	local wrap
+	if [ ! -e "/proc/1/root$VMM" ] && [ -e "/proc/1/root/mnt$VMM" ]; then
+		wrap="$DRVBOX_TREE/build/selftests/vmm-chroot-wrap"
+		mkdir -p "$(dirname "$wrap")"
+		printf '#!/bin/sh\nexec /bin/busybox chroot /mnt %s "$@"\n' "$VMM" >"$wrap"
+		chmod +x "$wrap"
+		echo "/mnt$wrap"
+	else
+		echo "$VMM"
+	fi
+}
+
+# status_field NAME FIELD: one value of drvbox status NAME --json.
+status_field() {
+	"$DRVBOX" status "$1" --json | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+}
+
+# wait_incarnation NAME N TIMEOUT_S: wait until incarnation N is running.
+wait_incarnation() {
+	local i
+	for i in $(seq $(($3 * 2))); do
+		[ "$(status_field "$1" incarnation)" = "$2" ] &&
+			[ "$(status_field "$1" state)" = running ] && return 0
+		sleep 0.5
+	done
+	"$DRVBOX" status "$1" | sed 's/^/# status: /'
+	fail "$1: incarnation $2 not running after $3 s"
+}
