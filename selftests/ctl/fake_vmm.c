@@ -39,6 +39,7 @@
  *   blk-storm     ring the queue doorbells 200000 times, complete nothing
  *                 bogus, then behave (no violation expected)
  *   blk-exit      exit (VMM crash) after 200 requests, with requests in flight
+ *   blk-resize    from incarnation 2 on, announce half the file's size
  * Each incarnation appends "NAME N pid ram-zero=0|1" to fake_vmm.log next
  * to this executable; ram-zero says whether guest RAM and the guest
  * page came up zeroed (the previous incarnation scribbled over both).
@@ -191,6 +192,8 @@ static int blk_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest
 		st->flags = DRVBOX_EXPORT_F_FLUSH | DRVBOX_EXPORT_F_DISCARD |
 			    DRVBOX_EXPORT_F_WRITE_ZEROES;
 		st->capacity = disk_bytes;
+		if (inc >= 2 && !strcmp(mode, "blk-resize"))
+			st->capacity = disk_bytes / 2;
 		st->logical_block_size = 512;
 		st->physical_block_size = 4096;
 		st->max_discard_sectors = 65536;
