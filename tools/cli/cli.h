@@ -22,6 +22,7 @@ int ctl_check_version(int fd);
 int ctl_open_checked(void);
 void ctl_perror(const char *ioctl_name, const char *name);
 int ctl_status(int fd, const char *name, struct drvbox_domain_status *st);
+int ctl_open_domain(const char *name, struct drvbox_domain_status *st);
 int ctl_ref(int fd, unsigned long req, const char *req_name,
 	    const char *name);
 int ctl_list(int fd, char (**names)[DRVBOX_NAME_LEN], unsigned int *count);

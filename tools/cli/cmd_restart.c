@@ -54,15 +54,9 @@ int cmd_restart(int argc, char **argv)
 	}
 	if (!name)
 		return usage_error("restart", "which domain? (drvbox ls lists them)");
-	if (check_name(name) < 0)
-		return EXIT_FAIL;
-	fd = ctl_open_checked();
+	fd = ctl_open_domain(name, &st);
 	if (fd < 0)
 		return EXIT_FAIL;
-	if (ctl_status(fd, name, &st) < 0) {
-		ctl_perror("DRVBOX_DOMAIN_STATUS", name);
-		goto out;
-	}
 	old = st.incarnation;
 	memset(&ref, 0, sizeof(ref));
 	snprintf(ref.name, sizeof(ref.name), "%s", name);

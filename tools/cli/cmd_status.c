@@ -167,16 +167,9 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!name)
 		return usage_error("status", "which domain? (drvbox ls lists them)");
-	if (check_name(name) < 0)
-		return EXIT_FAIL;
-	fd = ctl_open_checked();
+	fd = ctl_open_domain(name, &st);
 	if (fd < 0)
 		return EXIT_FAIL;
-	if (ctl_status(fd, name, &st) < 0) {
-		ctl_perror("DRVBOX_DOMAIN_STATUS", name);
-		close(fd);
-		return EXIT_FAIL;
-	}
 	close(fd);
 	if (json)
 		status_json(&st);

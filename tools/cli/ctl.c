@@ -166,3 +166,25 @@ int ctl_list(int fd, char (**names)[DRVBOX_NAME_LEN], unsigned int *count)
 	*count = l.count;
 	return 0;
 }
+
+/*
+ * The start of every command that acts on one existing domain: check the
+ * name, open /dev/drvbox and read the domain's status.  Returns the open
+ * control fd, or -1 after saying what went wrong.
+ */
+int ctl_open_domain(const char *name, struct drvbox_domain_status *st)
+{
+	int fd;
+
+	if (check_name(name) < 0)
+		return -1;
+	fd = ctl_open_checked();
+	if (fd < 0)
+		return -1;
+	if (ctl_status(fd, name, st) < 0) {
+		ctl_perror("DRVBOX_DOMAIN_STATUS", name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
