@@ -43,4 +43,8 @@ count_eventfds() {
 	find /proc/[0-9]*/fd -lname 'anon_inode:\[eventfd\]' 2>/dev/null | wc -l
 }
 
+# A drvbox-vmm process exists.  Matches the process name, not the command
+# line: `pgrep -f drvbox-vmm` inside `sh -c '...'` would find that shell.
+vmm_running() { pgrep -x drvbox-vmm >/dev/null; }
+
 mem_available_kib() { awk '/^MemAvailable:/ { print $2 }' /proc/meminfo; }

@@ -30,7 +30,7 @@ done
 [ "$(dom_attr m0 restarts)" = "$CYCLES" ] ||
 	fail "expected $CYCLES restarts, got $(dom_attr m0 restarts)"
 "$DRVBOX" stop m0 || fail "stop failed"
-wait_until 10 "VMM processes to go" sh -c '! pgrep -f drvbox-vmm >/dev/null'
+wait_until 10 "VMM processes to go" eval '! vmm_running'
 rmmod drvbox || fail "rmmod failed"
 trap - EXIT
 
