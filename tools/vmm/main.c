@@ -249,6 +249,12 @@ static char *build_cmdline(void)
 
 	if (khz)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", khz);
+	/*
+	 * With real hardware in the domain, the driver's KERN_INFO messages
+	 * (probe, queues, link up/down) are what `drvbox logs` is for.
+	 */
+	if (vmm.cfg.nr_pci_args)
+		strcat(tsc, " loglevel=7");
 	snprintf(s, len, "%s%s%s%s", BASE_CMDLINE, tsc, extra ? " " : "",
 		 extra ? extra : "");
 	return s;
