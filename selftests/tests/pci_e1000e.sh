@@ -36,7 +36,13 @@ unload_drvbox
 load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
 dmesg_mark
 
-"$DRVBOX" run --name p1 --driver e1000e --pci "$iso" --timeout 420 >/tmp/p1.out 2>/tmp/p1.err ||
+# Nothing in a domain opens a NIC by itself (no net export yet), and
+# e1000e only looks at the link once the interface is up: netconsole,
+# loaded after e1000e, opens eth0 (netpoll_setup) and then sends the
+# guest's kernel messages to the native NIC's MAC over the wire.
+NETCON="netconsole.netconsole=6665@10.213.7.1/eth0,6666@10.213.7.2/$MAC_NAT"
+"$DRVBOX" run --name p1 --driver e1000e --driver netconsole --param "$NETCON" \
+	--pci "$iso" --timeout 420 >/tmp/p1.out 2>/tmp/p1.err ||
 	fail "drvbox run p1 failed: $(cat /tmp/p1.err)"
 log "$(cat /tmp/p1.out)"
 [ "$(pci_driver "$iso")" = vfio-pci ] || fail "$iso is on '$(pci_driver "$iso")' while passed through"

@@ -750,12 +750,34 @@ static void vfio__add_device(const char *bdf, unsigned int slot)
 	devs[slot - VFIO_FIRST_SLOT] = d;
 }
 
+/* DDDD:BB:DD.F in lower-case hex, as sysfs names functions. */
+static bool vfio__bdf_valid(const char *bdf)
+{
+	unsigned int dom, bus, dev, fn;
+	char tail;
+
+	return strlen(bdf) == 12 &&
+	       sscanf(bdf, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) == 4 &&
+	       dev < 32 && fn < 8 && bdf[4] == ':' && bdf[7] == ':' &&
+	       bdf[10] == '.' && strspn(bdf, "0123456789abcdef:.") == 12;
+}
+
 void vfio__init(void)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	if (!vmm.cfg.nr_pci_args)
 		return;
+	for (i = 0; i < vmm.cfg.nr_pci_args; i++) {
+		const char *bdf = vmm.cfg.pci_args[i];
+
+		if (!vfio__bdf_valid(bdf))
+			vmm__die_start("pci \"%.40s\": not a PCI address (DDDD:BB:DD.F, lower-case hex)",
+				       bdf);
+		for (j = 0; j < i; j++)
+			if (!strcmp(bdf, vmm.cfg.pci_args[j]))
+				vmm__die_start("pci %s: given twice", bdf);
+	}
 	vfio__open_container();
 	for (i = 0; i < vmm.cfg.nr_pci_args; i++)
 		vfio__add_device(vmm.cfg.pci_args[i], VFIO_FIRST_SLOT + i);
