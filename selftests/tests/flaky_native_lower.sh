@@ -70,4 +70,6 @@ mount $NV $FLAKY_MNT || fail "mount $NV after rmmod"
 (cd $FLAKY_MNT && sha256sum -c --quiet /tmp/flaky-lower.sum) || fail "checksums differ on $NV"
 umount $FLAKY_MNT || fail "umount $NV"
 log "ext4 made through flakyb0 is on $nvme: fsck clean, checksums match"
+# leave no filesystem behind for later tests of this nvme
+dd if=/dev/zero of=$NV bs=1M count=4 oflag=direct status=none || fail "wipe $NV"
 dmesg_check_clean flaky_native_lower
