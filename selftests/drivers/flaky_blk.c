@@ -42,6 +42,8 @@
 #include <linux/string.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 
 #define FLAKY_NAME		"flakyb0"
 #define FLAKY_QUEUE_DEPTH	64
@@ -77,6 +79,10 @@ MODULE_PARM_DESC(size_mb, "RAM disk size in MiB, 1-4096 (default: 64; ignored wi
 static char *g_lower;
 module_param_named(lower, g_lower, charp, 0444);
 MODULE_PARM_DESC(lower, "Pass I/O through to this block device instead of RAM (default: none, RAM disk)");
+
+static unsigned int g_lower_wait_ms;
+module_param_named(lower_wait_ms, g_lower_wait_ms, uint, 0444);
+MODULE_PARM_DESC(lower_wait_ms, "Wait up to this many ms for the lower device to appear, e.g. a disk whose driver probes asynchronously (default: 0)");
 
 static int g_fault = FLAKY_FAULT_NONE;
 
@@ -675,6 +681,26 @@ static int flaky_limits_ram(struct flaky_dev *dev, struct flaky_limits *fl)
 	return 0;
 }
 
+/*
+ * Open the lower device, waiting up to lower_wait_ms for it to appear (a
+ * disk whose driver was loaded just before and scans asynchronously, as
+ * nvme does).
+ */
+static int flaky_lower_wait_open(struct flaky_dev *dev)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(g_lower_wait_ms);
+	int ret;
+
+	for (;;) {
+		ret = flaky_lower_open(&dev->lower, g_lower, dev);
+		if (ret != -ENOENT && ret != -ENXIO && ret != -ENODEV)
+			return ret;
+		if (time_after(jiffies, deadline))
+			return ret;
+		msleep(100);
+	}
+}
+
 /* Lower mode offers what the lower device offers, no more. */
 static int flaky_limits_lower(struct flaky_dev *dev, struct flaky_limits *fl)
 {
@@ -688,7 +714,7 @@ static int flaky_limits_lower(struct flaky_dev *dev, struct flaky_limits *fl)
 	ret = bioset_init(&dev->bioset, BIO_POOL_SIZE, 0, 0);
 	if (ret)
 		goto err_destroy_wq;
-	ret = flaky_lower_open(&dev->lower, g_lower, dev);
+	ret = flaky_lower_wait_open(dev);
 	if (ret) {
 		pr_err("cannot open lower device %s: error %d\n", g_lower, ret);
 		goto err_bioset_exit;
