@@ -54,13 +54,14 @@ modules:
 	@test -d "$(KDIR)" || { echo "drvbox: no kernel headers at $(KDIR)" \
 		"(apt-get install linux-headers-$(KVER))" >&2; exit 1; }
 	@mkdir -p $(KBUILD_OUT)
-	@cd $(KBUILD_OUT) && for d in kmod guest-stub uapi; do \
+	@cd $(KBUILD_OUT) && for d in kmod guest-stub uapi selftests/drivers; do \
 		mkdir -p $$d; \
 		for f in $(TREE)/$$d/*; do ln -sf $$f $$d/; done; \
 		find $$d -xtype l -delete; \
 	done; ln -sf $(TREE)/Kbuild Kbuild
 	$(MAKE) -C $(KDIR) M=$(KBUILD_OUT) modules
-	@echo "drvbox: built $(KBUILD_OUT)/kmod/drvbox.ko $(KBUILD_OUT)/guest-stub/drvbox_stub.ko"
+	@echo "drvbox: built $(KBUILD_OUT)/kmod/drvbox.ko $(KBUILD_OUT)/guest-stub/drvbox_stub.ko" \
+		"$(KBUILD_OUT)/selftests/drivers/flaky_blk.ko"
 
 tools: $(TOOLS)
 
