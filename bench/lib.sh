@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by the bench cases (inside the test host).  A case writes one JSON
 # object to $BENCH_OUT/<case>.json; bench/report.py merges them.
-. "$(dirname "${BASH_SOURCE[0]}")/../selftests/lib/common.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/../selftests/lib/domain.sh"
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$BENCH_DIR/../selftests/lib/common.sh"
+. "$BENCH_DIR/../selftests/lib/domain.sh"
 
 : "${BENCH_OUT:?BENCH_OUT must name the results directory}"
 : "${QUICK:=0}"
+FIO_RUNTIME=${FIO_RUNTIME:-$([ "$QUICK" = 1 ] && echo 4 || echo 10)}
 
 # quick_or FULL QUICK: the value for this run's size.
 quick_or() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
@@ -35,7 +37,7 @@ now_ms() { date +%s%3N; }
 bench_domain_up() {
 	local name=$1
 	shift
-	"$DRVBOX" run --name "$name" "$@" >/dev/null ||
+	"$DRVBOX" run --name "$name" --timeout 600 "$@" >/dev/null ||
 		fail "drvbox run $name $* failed"
 	wait_until 300 "$name running" dom_state_is "$name" running
 }
@@ -45,6 +47,43 @@ json_array() { local IFS=,; echo "[$*]"; }
 
 bench_start() {
 	mkdir -p "$BENCH_OUT"
-	load_drvbox_real restart_limit=1000
+	load_drvbox_real restart_limit=1000 boot_timeout_ms=600000
 	trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
 }
+
+# export_host_dev NAME: the host block device of domain NAME's first export.
+export_host_dev() {
+	"$DRVBOX" ls --json | python3 -c '
+import json, sys
+for d in json.load(sys.stdin):
+    if d["name"] == sys.argv[1] and d["exports"]:
+        print(d["exports"][0]["host_dev"])' "$1"
+}
+
+# fio_job DEV RW BS IODEPTH: one job's summary (bench/fio_summary.py)
+fio_job() {
+	local out
+	out=$(mktemp)
+	fio --name=b --filename="$1" --direct=1 --ioengine=libaio --rw="$2" \
+		--bs="$3" --iodepth="$4" --numjobs=1 --time_based \
+		--runtime="$FIO_RUNTIME" --ramp_time=1 --output-format=json \
+		--output="$out" >/dev/null || fail "fio $* failed"
+	python3 "$BENCH_DIR/fio_summary.py" "$out"
+	rm -f "$out"
+}
+
+# fio_suite DEV: every workload on DEV as one JSON object
+fio_suite() {
+	local dev=$1 sep="" spec name rw bs qd
+	echo -n "{"
+	for spec in randread4k_qd1:randread:4k:1 randread4k_qd32:randread:4k:32 \
+		    randwrite4k_qd1:randwrite:4k:1 randwrite4k_qd32:randwrite:4k:32 \
+		    seqread128k:read:128k:8 seqwrite128k:write:128k:8; do
+		IFS=: read -r name rw bs qd <<< "$spec"
+		log "fio $name on $dev"
+		echo -n "$sep\"$name\": $(fio_job "$dev" "$rw" "$bs" "$qd")"
+		sep=", "
+	done
+	echo "}"
+}
+

@@ -16,7 +16,7 @@ for n in "${counts[@]}"; do
 		bench_domain_up "idle$up" --driver null_blk --mem 128 --cpus 1
 		up=$((up + 1))
 	done
-	sleep 5		# let the last boot's work drain
+	sleep "$(quick_or 15 10)"	# let the last boot's work drain
 	sync; echo 3 > /proc/sys/vm/drop_caches
 	mem=$(mem_available_kib)
 	cpu=$(cpu_busy_pct "$window")
