@@ -80,7 +80,7 @@ fio_suite() {
 		    randwrite4k_qd1:randwrite:4k:1 randwrite4k_qd32:randwrite:4k:32 \
 		    seqread128k:read:128k:8 seqwrite128k:write:128k:8; do
 		IFS=: read -r name rw bs qd <<< "$spec"
-		log "fio $name on $dev"
+		log "fio $name on $dev" >&2
 		echo -n "$sep\"$name\": $(fio_job "$dev" "$rw" "$bs" "$qd")"
 		sep=", "
 	done
