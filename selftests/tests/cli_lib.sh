@@ -24,8 +24,10 @@ cli_vmm_path() {
 	if [ ! -e "/proc/1/root$VMM" ] && [ -e "/proc/1/root/mnt$VMM" ]; then
 		wrap="$DRVBOX_TREE/build/selftests/vmm-chroot-wrap"
 		mkdir -p "$(dirname "$wrap")"
-		printf '#!/bin/sh\nexec /bin/busybox chroot /mnt %s "$@"\n' "$VMM" >"$wrap"
-		chmod +x "$wrap"
+		# write-then-rename: the other kernel's test host may run it now
+		printf '#!/bin/sh\nexec /bin/busybox chroot /mnt %s "$@"\n' "$VMM" >"$wrap.$$"
+		chmod +x "$wrap.$$"
+		mv -f "$wrap.$$" "$wrap"
 		echo "/mnt$wrap"
 	else
 		echo "$VMM"
