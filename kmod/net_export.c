@@ -355,7 +355,7 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 	if (!c)
 		return NULL;	/* the next kick tries again */
 	while (net_avail(net, NET_TX_VQ)) {
-		if (net->inc && net->tx_prod - net->tx_cons >= NET_DEPTH) {
+		if (net->inc) {
 			bad = net_read_tx_cons(net);
 			if (bad || net->tx_prod - net->tx_cons >= NET_DEPTH)
 				break;	/* the guest's doorbell brings us back */

@@ -475,12 +475,11 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
 		ring(f->db);
 	}
-	if (!strcmp(mode, "net-tx-cons")) {
+	if (!strcmp(mode, "net-tx-cons")) {	/* checked at the next TX frame */
 		__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons + 100000,
 				 __ATOMIC_RELEASE);
 		ring(f->db);
-		/* the host looks at tx_cons when its ring is full */
-		f->depth = 0;
+		f->depth = 0;	/* serve nothing more */
 	}
 }
 
