@@ -8,6 +8,8 @@
 #   make check            build for every installed kernel, run the selftests
 #                         in the QEMU test host (KVER=, TESTS= to narrow)
 #   make demo             the narrated demo in the QEMU test host
+#   make bench            isolated vs native, measured in the test host
+#                         (QUICK=1: under 10 minutes; KVER= picks the kernel)
 #   make install-deps     install the Debian packages drvbox needs
 #   make install          install modules (for KVER) and tools; DESTDIR honoured
 #   make uninstall        remove what install put there
@@ -39,12 +41,12 @@ INIT_HDRS := $(wildcard guest-stub/init/*.h) $(wildcard uapi/*.h)
 SELFTEST_BINS := $(patsubst selftests/ctl/%.c,$(BUILD)/selftests/%, \
 	$(wildcard selftests/ctl/*.c))
 
-.PHONY: all modules tools selftests-bins check demo install-deps install uninstall clean help
+.PHONY: all modules tools selftests-bins check demo bench install-deps install uninstall clean help
 
 all: modules tools selftests-bins
 
 help:
-	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 # Kbuild builds in a shadow tree of symlinks under build/<KVER>/ so that
 # objects for different kernels never mix and the source tree stays clean.
@@ -87,6 +89,10 @@ check: install-deps
 
 demo: install-deps
 	@demo/demo.sh $(if $(KVER_SET),--kernel $(KVER))
+
+bench: install-deps
+	@scripts/install-deps --bench
+	@QUICK=$(or $(QUICK),0) bench/run $(if $(KVER_SET),--kernel $(KVER))
 
 install-deps:
 	@scripts/install-deps

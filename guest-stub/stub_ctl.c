@@ -90,6 +90,7 @@ static int stub_ctl_ready(struct stub_dev *sd)
 	dev_info(&sd->pdev->dev, "%u module(s) tried: %s\n", n,
 		 state == DRVBOX_GUEST_RUNNING ? "running" : "a module failed");
 	stub_set_state(sd, state);
+	stub_export_modules_ready(sd);
 	return 0;
 }
 
@@ -135,6 +136,8 @@ static int stub_ctl_devs_end(struct stub_dev *sd)
 	WRITE_ONCE(g->nr_devs, sd->nr_staging);
 	sd->staging_open = false;
 	stub_ring_control(sd);
+	/* a device we were asked to export may have appeared */
+	stub_export_kick(sd);
 	return 0;
 }
 

@@ -6,8 +6,9 @@
  * Probe maps the registers (BAR 0) and the shared area (BAR 2), takes the
  * MSI-X vectors, says BOOTING, starts the heartbeat and creates
  * /dev/drvbox_stub for the guest's init, which then reports each module it
- * loads (stub_ctl.c).  The host's commands arrive on MSI-X vector
- * DRVBOX_VEC_CONTROL (stub_cmd.c).
+ * loads (stub_ctl.c).  The host's commands (stub_cmd.c) and export
+ * requests (stub_export.c) arrive on MSI-X vector DRVBOX_VEC_CONTROL; the
+ * block queues of an export have their own vectors (stub_blk.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,6 +17,15 @@
 #include <linux/slab.h>
 
 #include "stub.h"
+
+/* Vector 0: "the host page changed": a command, or export requests. */
+static irqreturn_t stub_vec_control(int irq, void *data)
+{
+	struct stub_dev *sd = data;
+
+	stub_export_kick(sd);
+	return stub_control_irq(irq, sd);
+}
 
 static int stub_setup_irqs(struct stub_dev *sd)
 {
@@ -36,7 +46,7 @@ static int stub_setup_irqs(struct stub_dev *sd)
 	sd->nr_vectors = ret;
 
 	ret = request_irq(pci_irq_vector(pdev, DRVBOX_VEC_CONTROL),
-			  stub_control_irq, 0, "drvbox_stub-control", sd);
+			  stub_vec_control, 0, "drvbox_stub-control", sd);
 	if (ret) {
 		dev_err(&pdev->dev, "cannot request the control interrupt: %d\n",
 			ret);
@@ -45,9 +55,11 @@ static int stub_setup_irqs(struct stub_dev *sd)
 	return ret;
 }
 
+/* The exports' queue vectors are freed before the vectors go. */
 static void stub_free_irqs(struct stub_dev *sd)
 {
 	free_irq(pci_irq_vector(sd->pdev, DRVBOX_VEC_CONTROL), sd);
+	stub_export_stop(sd);
 	pci_free_irq_vectors(sd->pdev);
 }
 
@@ -78,6 +90,7 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	WRITE_ONCE(sd->guest->nr_modules, 0);
 	WRITE_ONCE(sd->guest->nr_devs, 0);
 	stub_cmd_init(sd);
+	stub_export_init(sd);
 
 	ret = stub_setup_irqs(sd);
 	if (ret)
@@ -94,6 +107,8 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 "drvbox device ready: protocol %u, incarnation %u, %u doorbells, %u vectors, heartbeat %u ms\n",
 		 DRVBOX_GUEST_PROTO_VERSION, READ_ONCE(sd->host->incarnation),
 		 sd->nr_doorbells, sd->nr_vectors, sd->heartbeat_ms);
+	/* the host's export requests are there before we are */
+	stub_export_kick(sd);
 	return 0;
 
 err_heartbeat:

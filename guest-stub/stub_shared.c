@@ -108,6 +108,8 @@ static int stub_map_bar2(struct stub_dev *sd)
 			version, DRVBOX_GUEST_PROTO_VERSION);
 		return -ENODEV;
 	}
+	sd->shared = area;
+	sd->shared_len = len;
 	sd->host = host;
 	sd->guest = area + DRVBOX_SHARED_GUEST_OFFSET;
 	return 0;

@@ -54,7 +54,7 @@ static void drvbox_dev__update_vector(unsigned int i)
 	bool on = (ctrl & MSIX_CTRL_ENABLE) && !(ctrl & MSIX_CTRL_MASKALL) &&
 		  !(e[3] & MSIX_ENTRY_MASKED);
 
-	kvm__set_msi_route(i, on, e[0] | (uint64_t)e[1] << 32, e[2]);
+	kvm__set_msi_route(MSI_GSI_BASE + i, on, e[0] | (uint64_t)e[1] << 32, e[2]);
 	if (on && !deliverable[i] && eventfd_write(vmm.irq_fds[i], 1) < 0)
 		vmm__log("vector %u: eventfd_write: %s", i, strerror(errno));
 	deliverable[i] = on;

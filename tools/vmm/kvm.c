@@ -25,12 +25,18 @@
 #define KVM_FEATURE_CLOCKSOURCE2_BIT	3
 #define XCR0_WANTED		0x207ULL	/* x87, SSE, AVX, PKRU */
 
+/*
+ * MSI routes by GSI - MSI_GSI_BASE: the drvbox device's vectors first
+ * (fixed, DRVBOX_MAX_VECTORS), then ranges kvm__alloc_msi_gsis() hands to
+ * passthrough devices.  routing_lock covers the table and the allocator.
+ */
 static pthread_mutex_t routing_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	bool enabled;
 	uint64_t addr;
 	uint32_t data;
-} msi_routes[DRVBOX_MAX_VECTORS];
+} msi_routes[MSI_MAX_GSIS];
+static unsigned int msi_gsis_used = DRVBOX_MAX_VECTORS;
 
 void kvm__open(void)
 {
@@ -317,7 +323,7 @@ static void kvm__commit_routes(void)
 	unsigned int n = 0, i;
 	struct kvm_irq_routing *r;
 
-	r = vmm__xmalloc(sizeof(*r) + (16 + 24 + DRVBOX_MAX_VECTORS) *
+	r = vmm__xmalloc(sizeof(*r) + (16 + 24 + MSI_MAX_GSIS) *
 			 sizeof(struct kvm_irq_routing_entry));
 	for (i = 0; i < 16; i++) {
 		r->entries[n].gsi = i;
@@ -334,7 +340,7 @@ static void kvm__commit_routes(void)
 		r->entries[n].u.irqchip.pin = i;
 		n++;
 	}
-	for (i = 0; i < DRVBOX_MAX_VECTORS; i++) {
+	for (i = 0; i < msi_gsis_used; i++) {
 		if (!msi_routes[i].enabled)
 			continue;
 		r->entries[n].gsi = MSI_GSI_BASE + i;
@@ -350,10 +356,34 @@ static void kvm__commit_routes(void)
 	free(r);
 }
 
-void kvm__set_msi_route(unsigned int vector, bool enabled, uint64_t addr,
+/* @n consecutive GSIs for MSI routes; dies at start if none are left. */
+unsigned int kvm__alloc_msi_gsis(unsigned int n)
+{
+	unsigned int first;
+
+	pthread_mutex_lock(&routing_lock);
+	if (n > MSI_MAX_GSIS - msi_gsis_used) {
+		pthread_mutex_unlock(&routing_lock);
+		vmm__die_start("out of MSI GSIs (%u wanted, %u left)", n,
+			       MSI_MAX_GSIS - msi_gsis_used);
+	}
+	first = msi_gsis_used;
+	msi_gsis_used += n;
+	pthread_mutex_unlock(&routing_lock);
+	return MSI_GSI_BASE + first;
+}
+
+/*
+ * Route @gsi (from kvm__alloc_msi_gsis(), or MSI_GSI_BASE + drvbox vector)
+ * to an MSI message, or to nothing when !@enabled.  Only a change is
+ * committed: the table is rewritten as a whole each time.
+ */
+void kvm__set_msi_route(unsigned int gsi, bool enabled, uint64_t addr,
 			uint32_t data)
 {
-	if (vector >= DRVBOX_MAX_VECTORS)
+	unsigned int vector = gsi - MSI_GSI_BASE;
+
+	if (gsi < MSI_GSI_BASE || vector >= MSI_MAX_GSIS)
 		return;
 	pthread_mutex_lock(&routing_lock);
 	if (msi_routes[vector].enabled != enabled ||

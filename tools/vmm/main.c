@@ -51,6 +51,8 @@ static void usage(FILE *f)
 "  --mem MIB            guest RAM (default 256, %d-%d)\n"
 "  --cpus N             vCPUs (default 1, max %d)\n"
 "  --cmdline ARGS       appended to the guest kernel command line\n"
+"  --pci DDDD:BB:DD.F   pass a PCI function through (bound to vfio-pci\n"
+"                       already); repeatable, guest slots 00:02.0, 00:03.0, ...\n"
 "  --log FILE|-         console log (default -: stdout)\n"
 "  --until TEXT         stop (exit 0) once a console line contains TEXT\n"
 "  --timeout SEC        stop (exit 3) after SEC seconds\n"
@@ -79,7 +81,7 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv)
 {
 	enum { O_DOMAIN = 256, O_INC, O_STANDALONE, O_KERNEL, O_MODULE, O_PARAM,
-	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT };
+	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT, O_PCI };
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, O_DOMAIN },
 		{ "incarnation", required_argument, NULL, O_INC },
@@ -93,6 +95,7 @@ static void parse_options(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, O_CMDLINE },
 		{ "until", required_argument, NULL, O_UNTIL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "pci", required_argument, NULL, O_PCI },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -157,6 +160,15 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_TIMEOUT:
 			c->timeout_s = parse_num("--timeout", optarg, 1, 86400);
+			standalone_only = true;
+			break;
+		case O_PCI:
+			if (c->nr_pci_args == VMM_MAX_PCI) {
+				fprintf(stderr, VMM_NAME ": at most %d --pci\n",
+					VMM_MAX_PCI);
+				exit(VMM_EXIT_ERROR);
+			}
+			c->pci_args[c->nr_pci_args++] = optarg;
 			standalone_only = true;
 			break;
 		case 'h':
@@ -237,6 +249,12 @@ static char *build_cmdline(void)
 
 	if (khz)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", khz);
+	/*
+	 * With real hardware in the domain, the driver's KERN_INFO messages
+	 * (probe, queues, link up/down) are what `drvbox logs` is for.
+	 */
+	if (vmm.cfg.nr_pci_args)
+		strcat(tsc, " loglevel=7");
 	snprintf(s, len, "%s%s%s%s", BASE_CMDLINE, tsc, extra ? " " : "",
 		 extra ? extra : "");
 	return s;
@@ -323,6 +341,7 @@ int main(int argc, char **argv)
 	kvm__set_memory();
 	pci__init();
 	drvbox_dev__init();
+	vfio__init();
 	supervisor__set_eventfds();
 	serial__init();
 	mptable__write(vmm.cfg.vcpus);

@@ -148,6 +148,8 @@ static void pci__cfg_read(struct pci_device *dev, uint32_t off, uint8_t *data,
 	uint8_t tmp[4];
 	uint32_t dw = off & ~3U;
 
+	if (dev->cfg_read)
+		dev->cfg_read(dev, dw);
 	memcpy(tmp, &dev->cfg[dw], 4);
 	if (dw >= 0x10 && dw < 0x28)
 		put_le(tmp, pci__bar_read(dev, dw), 4);
@@ -228,10 +230,14 @@ bool pci__mmio(uint64_t gpa, bool write, uint8_t *data, uint32_t len)
 		for (i = 0; i < 6; i++) {
 			struct pci_bar *b = &dev->bars[i];
 
-			if (!b->size || !b->mmio || gpa < b->gpa ||
-			    gpa + len > b->gpa + b->size)
+			if (!b->size || (!b->mmio && !b->bar_mmio) ||
+			    gpa < b->gpa || gpa + len > b->gpa + b->size)
 				continue;
-			b->mmio(dev, gpa - b->gpa, write, data, len);
+			if (b->mmio)
+				b->mmio(dev, gpa - b->gpa, write, data, len);
+			else
+				b->bar_mmio(dev, i, gpa - b->gpa, write, data,
+					    len);
 			return true;
 		}
 	}

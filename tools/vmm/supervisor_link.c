@@ -124,7 +124,10 @@ void supervisor__attach(void)
 			} else if (!strncmp(k, "cmdline=", 8)) {
 				vmm.cfg.extra_cmdline = k + 8;
 			} else if (!strncmp(k, "pci=", 4)) {
-				vmm__log("%s: PCI passthrough is not implemented yet; ignored", k);
+				if (vmm.cfg.nr_pci_args == VMM_MAX_PCI)
+					vmm__die_start("more than %d pci= entries in the spec",
+						       VMM_MAX_PCI);
+				vmm.cfg.pci_args[vmm.cfg.nr_pci_args++] = k + 4;
 			} else if (!strncmp(k, "export=", 7)) {
 				/* drvbox.ko's business */
 			} else {

@@ -37,6 +37,7 @@
 
 #define SERIAL_IRQ		4
 #define MSI_GSI_BASE		24		/* GSIs 0-23: IOAPIC pins */
+#define MSI_MAX_GSIS		512		/* MSI routes, all devices */
 
 /* Exit codes. */
 #define VMM_EXIT_STOPPED	0		/* SIGTERM/SIGINT or --until */
@@ -51,6 +52,7 @@ struct vmm_module {
 };
 
 #define VMM_MAX_MODULES		64
+#define VMM_MAX_PCI		8		/* guest slots 2..9 */
 
 struct vmm_config {
 	bool standalone;
@@ -67,6 +69,8 @@ struct vmm_config {
 	unsigned int nr_param_args;
 	uint64_t mem_bytes;
 	unsigned int vcpus;
+	const char *pci_args[VMM_MAX_PCI];	/* BDFs to pass through */
+	unsigned int nr_pci_args;
 };
 
 struct vmm {
@@ -128,7 +132,8 @@ void kvm__create_vcpus(void);
 void kvm__setup_boot_regs(void);
 unsigned int kvm__tsc_khz(void);
 void kvm__irq_line(uint32_t irq, int level);
-void kvm__set_msi_route(unsigned int vector, bool enabled, uint64_t addr,
+unsigned int kvm__alloc_msi_gsis(unsigned int n);
+void kvm__set_msi_route(unsigned int gsi, bool enabled, uint64_t addr,
 			uint32_t data);
 void kvm__run_vcpus(void);
 
@@ -156,6 +161,9 @@ struct pci_bar {
 	/* MMIO exit inside this BAR; NULL: memslot/ioeventfd only */
 	void (*mmio)(struct pci_device *dev, uint64_t off, bool write,
 		     uint8_t *data, uint32_t len);
+	/* the same, told which BAR (passthrough devices); mmio wins if both */
+	void (*bar_mmio)(struct pci_device *dev, int bar, uint64_t off,
+			 bool write, uint8_t *data, uint32_t len);
 };
 struct pci_device {
 	const char *name;
@@ -164,6 +172,8 @@ struct pci_device {
 	uint8_t wmask[256];		/* bits the guest may change */
 	struct pci_bar bars[6];
 	bool relocation_logged;
+	/* before cfg[] dword @off is read (passthrough: refresh from the device) */
+	void (*cfg_read)(struct pci_device *dev, uint32_t off);
 	/* after a config write has been applied to cfg[] */
 	void (*cfg_written)(struct pci_device *dev, uint32_t off, uint32_t len);
 	void *priv;
@@ -178,6 +188,9 @@ void pci__set_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64,
 
 /* drvbox_dev.c */
 void drvbox_dev__init(void);
+
+/* vfio.c: PCI passthrough of vmm.cfg.pci_args at slots 2, 3, ... */
+void vfio__init(void);
 
 /* initramfs.c */
 struct cpio {

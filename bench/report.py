@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench/report.py RAWDIR OUTDIR [README]: turn one bench run into results.
+
+RAWDIR holds what bench/inside.sh wrote in the test host (meta.json and one
+<case>.json per case).  Writes OUTDIR/<date>-<kernel>.json (raw figures plus
+derived ones), OUTDIR/<date>-<kernel>.md (the table), PNG plots next to
+them, and replaces the table between the bench markers in README.
+
+Ratios: wherever a case reports {"native": {...}, "isolated": {...}} with
+the same numeric leaves, each leaf gets "<path>_ratio", computed so that 1.0
+means no overhead and higher is better: isolated / native for rates
+(IOPS, MB/s, Mbit/s), native / isolated for times (keys ending in _us or
+_ms).
+"""
+import json
+import os
+import statistics
+import sys
+
+LATENCY_SUFFIXES = ("_us", "_ms")
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+
+
+def leaves(d, prefix=""):
+    for k, v in d.items():
+        path = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict):
+            yield from leaves(v, path)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield path, v
+
+
+def get(d, path):
+    for k in path.split("."):
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def ratios(case):
+    """Every native/isolated pair below @case, as {path_ratio: value}."""
+    out = {}
+
+    def walk(d, prefix):
+        if not isinstance(d, dict):
+            return
+        if isinstance(d.get("native"), dict) and isinstance(d.get("isolated"), dict):
+            for path, nat in leaves(d["native"]):
+                iso = get(d["isolated"], path)
+                if not isinstance(iso, (int, float)) or nat <= 0 or iso <= 0:
+                    continue
+                lat = path.endswith(LATENCY_SUFFIXES)
+                r = nat / iso if lat else iso / nat
+                key = (f"{prefix}." if prefix else "") + path + "_ratio"
+                out[key] = {"ratio": round(r, 3), "native": nat, "isolated": iso,
+                            "unit": path.rsplit("_", 1)[-1] if lat else ""}
+            return
+        for k, v in d.items():
+            walk(v, f"{prefix}.{k}" if prefix else k)
+
+    walk(case, "")
+    return out
+
+
+def slope(xs, ys):
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+
+
+def dist(values):
+    v = sorted(values)
+    if not v:
+        return {}
+    pick = lambda q: v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+    return {"n": len(v), "min": v[0], "p50": pick(0.5), "p90": pick(0.9),
+            "max": v[-1], "mean": round(statistics.fmean(v), 1)}
+
+
+def derive(raw):
+    der = {}
+    idle = raw.get("idle")
+    if idle and len(idle.get("points", [])) > 1:
+        pts = idle["points"]
+        xs = [p["domains"] for p in pts]
+        mem0 = pts[0]["mem_available_kib"]
+        der["idle_cpu_pct_per_domain"] = round(slope(xs, [p["cpu_pct"] for p in pts]), 3)
+        der["idle_host_mem_kib_per_domain"] = round(
+            slope(xs, [mem0 - p["mem_available_kib"] for p in pts]))
+        if idle.get("vmm_count"):
+            der["vmm_rss_kib_per_domain"] = round(idle["vmm_rss_kib_total"] / idle["vmm_count"])
+    boot = raw.get("boot")
+    if boot:
+        der["boot_ms"] = dist(boot.get("boot_ms", []))
+        der["panic_to_running_ms"] = dist(boot.get("panic_to_running_ms", []))
+    for name, case in raw.items():
+        if name in ("meta",) or not isinstance(case, dict):
+            continue
+        if "recovery_ms" in case:
+            der[f"{name}_panic_to_first_io_ms"] = dist(case["recovery_ms"])
+    return der
+
+
+def table(raw, der, rat):
+    meta = raw["meta"]
+    lines = [f"Measured by `make bench{' QUICK=1' if meta.get('quick') else ''}` on "
+             f"{meta['date'][:10]}, kernel {meta['kernel']}, in the QEMU test host "
+             f"(TCG, {meta['testhost_cpus']} vCPUs, nested KVM): see docs/performance.md "
+             "for what TCG distorts.", "",
+             "| what | native | isolated | ratio (1.0 = no overhead) |",
+             "|---|---:|---:|---:|"]
+    for key, r in sorted(rat.items()):
+        unit = f" {r['unit']}" if r["unit"] else ""
+        lines.append(f"| {key[:-len('_ratio')]} | {r['native']:g}{unit} | "
+                     f"{r['isolated']:g}{unit} | {r['ratio']:.3f} |")
+    lines += ["", "| cost | value |", "|---|---:|"]
+    if "idle_cpu_pct_per_domain" in der:
+        lines.append(f"| host CPU per idle domain | {der['idle_cpu_pct_per_domain']:.3f} % of one CPU |")
+        lines.append(f"| host memory per idle 128 MiB domain | {der['idle_host_mem_kib_per_domain'] / 1024:.1f} MiB |")
+    if "vmm_rss_kib_per_domain" in der:
+        lines.append(f"| VMM RSS per domain (guest RAM included) | {der['vmm_rss_kib_per_domain'] / 1024:.1f} MiB |")
+    for k, label in (("boot_ms", "domain boot to running"),
+                     ("panic_to_running_ms", "guest panic to next incarnation running")):
+        d = der.get(k)
+        if d:
+            lines.append(f"| {label}, p50 / p90 over {d['n']} | {d['p50']} / {d['p90']} ms |")
+    for k, d in der.items():
+        if k.endswith("_panic_to_first_io_ms") and d:
+            lines.append(f"| {k[:-len('_panic_to_first_io_ms')]}: panic to first completed I/O, "
+                         f"p50 / p90 over {d['n']} | {d['p50']} / {d['p90']} ms |")
+    if meta.get("failed"):
+        lines += ["", f"**Cases that failed in this run:** {meta['failed']}"]
+    return "\n".join(lines) + "\n"
+
+
+def plots(raw, der, rat, stem):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: python3-matplotlib missing; no plots", file=sys.stderr)
+        return []
+    made = []
+    if rat:
+        keys = sorted(rat)
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(keys) + 1.2))
+        ax.barh([k[:-6] for k in keys], [rat[k]["ratio"] for k in keys])
+        ax.axvline(1.0, color="k", lw=0.8)
+        ax.set_xlabel("isolated vs native (1.0 = no overhead, higher is better)")
+        fig.tight_layout()
+        fig.savefig(f"{stem}-ratios.png", dpi=100)
+        made.append(f"{stem}-ratios.png")
+    idle = raw.get("idle")
+    if idle:
+        pts = idle["points"]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot([p["domains"] for p in pts], [p["cpu_pct"] for p in pts], "o-")
+        ax.set_xlabel("idle driver domains")
+        ax.set_ylabel("host CPU, % of one CPU")
+        fig.tight_layout()
+        fig.savefig(f"{stem}-idle.png", dpi=100)
+        made.append(f"{stem}-idle.png")
+    boot = raw.get("boot")
+    if boot:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        data = [boot.get("boot_ms", []), boot.get("panic_to_running_ms", [])]
+        ax.boxplot(data, labels=["boot", "panic to running"])
+        ax.set_ylabel("ms")
+        fig.tight_layout()
+        fig.savefig(f"{stem}-boot.png", dpi=100)
+        made.append(f"{stem}-boot.png")
+    plt.close("all")
+    return made
+
+
+def main():
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__.strip().splitlines()[0])
+    rawdir, outdir = sys.argv[1], sys.argv[2]
+    readme = sys.argv[3] if len(sys.argv) == 4 else None
+    raw = {}
+    for f in sorted(os.listdir(rawdir)):
+        if f.endswith(".json"):
+            with open(os.path.join(rawdir, f)) as fh:
+                raw[f[:-5]] = json.load(fh)
+    if "meta" not in raw:
+        sys.exit(f"report: {rawdir}/meta.json missing: the run did not finish")
+    der = derive(raw)
+    rat = {}
+    for name, case in raw.items():
+        if name != "meta":
+            rat.update({f"{name}.{k}": v for k, v in ratios(case).items()})
+    os.makedirs(outdir, exist_ok=True)
+    stem = os.path.join(outdir, f"{raw['meta']['date'][:10]}-{raw['meta']['kernel']}")
+    result = {"meta": raw["meta"], "ratios": {k: v["ratio"] for k, v in rat.items()},
+              "ratio_details": rat, "derived": der,
+              "raw": {k: v for k, v in raw.items() if k != "meta"}}
+    with open(stem + ".json", "w") as fh:
+        json.dump(result, fh, indent=1, sort_keys=True)
+    md = table(raw, der, rat)
+    with open(stem + ".md", "w") as fh:
+        fh.write(md)
+    made = plots(raw, der, rat, stem)
+    print(f"report: wrote {stem}.json, {stem}.md" + "".join(f", {m}" for m in made))
+    print(md)
+    if readme and os.path.exists(readme):
+        with open(readme) as fh:
+            text = fh.read()
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            _, tail = rest.split(END, 1)
+            rel = os.path.relpath(stem, os.path.dirname(os.path.abspath(readme)) or ".")
+            block = f"{BEGIN}\n{md}\nFull results: `{rel}.json`.\n{END}"
+            with open(readme, "w") as fh:
+                fh.write(head + block + tail)
+            print(f"report: updated the table in {readme}")
+
+
+if __name__ == "__main__":
+    main()

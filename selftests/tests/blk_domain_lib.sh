@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the blk_domain_* tests: a real domain (drvbox-vmm, the guest
+# kernel, drvbox_stub.ko) exports a guest block device; the host's stock
+# virtio_blk makes /dev/vdX of it.  Not a test itself (not executable).
+# Source after common.sh, cli_lib.sh, kmod_lib.sh (wait_until, expect_eq)
+# and blk_lib.sh (fio_verify, blk_exports, blk_stat, mknod_blk).
+
+# null_blk in the guest: memory-backed so data reads back, 1 GiB (pages
+# are allocated only when written), 4 KiB blocks, discard, a write cache
+# (flush and FUA), two submission queues.
+BLK_DOMAIN_NULL_PARAMS=(--param null_blk.gb=1 --param null_blk.memory_backed=1
+	--param null_blk.bs=4096 --param null_blk.discard=1
+	--param null_blk.cache_size=16 --param null_blk.submit_queues=2)
+
+blk_domain_need() {
+	cli_need_domains
+	command -v fio >/dev/null || skip "fio is not installed (scripts/install-deps)"
+	modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] ||
+		skip "virtio_blk not available"
+}
+
+# blk_domain_logs NAME: the domain's console, for a failure
+blk_domain_logs() {
+	"$DRVBOX" logs "$1" 2>&1 | tail -n 40 | sed 's/^/# log: /'
+	dmesg | tail -n 20 | sed 's/^/# dmesg: /'
+}
+
+# blk_domain_start NAME DRVBOX-RUN-ARGS...: run the domain, wait for its
+# export's host disk; sets BLK_DEV (vdX).
+blk_domain_start() {
+	local name=$1
+	shift
+	"$DRVBOX" run --name "$name" "$@" >/tmp/"$name".out 2>/tmp/"$name".err ||
+		{ sed 's/^/# run: /' /tmp/"$name".err; blk_domain_logs "$name"
+		  fail "drvbox run $name failed"; }
+	wait_until 30 blk_has_dev "$name" ||
+		{ blk_domain_logs "$name"; fail "no host disk: $(blk_exports "$name")"; }
+	BLK_DEV=$(blk_host_dev "$name")
+	[ -b /dev/"$BLK_DEV" ] || mknod_blk "$BLK_DEV"
+	log "$name: $(blk_exports "$name" | cut -d' ' -f1-4)"
+}
+
+# blk_domain_stop NAME: stop it; the host disk goes with it.
+blk_domain_stop() {
+	"$DRVBOX" stop "$1" >/dev/null || fail "drvbox stop $1 failed"
+	wait_until 10 test ! -e /sys/block/"$BLK_DEV" ||
+		fail "/dev/$BLK_DEV still there after stop"
+}
+
+# ms_now: monotonic-enough wall clock in milliseconds
+ms_now() { echo $(($(date +%s%N) / 1000000)); }

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the pci_* passthrough tests (not a test itself: not
+# executable).  Source after ../lib/common.sh and cli_lib.sh.  Functions
+# are found by nvme serial or NIC MAC, never by a fixed BDF.
+
+# nvme_bdf SERIAL: the PCI function of the nvme controller with SERIAL.
+nvme_bdf() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] &&
+			basename "$(readlink -f "$c/device")" && return 0
+	done
+	return 1
+}
+
+# nvme_ctrl SERIAL: the host's controller (nvmeN) with SERIAL.
+nvme_ctrl() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] &&
+			basename "$c" && return 0
+	done
+	return 1
+}
+
+# nvme_ns CTRL: the block device of CTRL's first namespace (the multipath
+# head nvmeSn1 when the path is nvmeScCn1).
+nvme_ns() {
+	ls "/sys/class/nvme/$1/" 2>/dev/null | grep -E '^nvme[0-9]+(c[0-9]+)?n1$' |
+		head -n1 | sed 's/c[0-9]*n/n/'
+}
+
+# nic_bdf MAC: the PCI function of the host interface with MAC.
+nic_bdf() {
+	local n
+	for n in /sys/class/net/*; do
+		[ "$(cat "$n/address")" = "$1" ] && [ -e "$n/device" ] &&
+			basename "$(readlink -f "$n/device")" && return 0
+	done
+	return 1
+}
+
+# nic_name BDF: the host interface of a NIC function.
+nic_name() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n1; }
+
+# pci_driver BDF: the driver bound to BDF, empty if none.
+pci_driver() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+
+# pci_need BDF WHAT: skip unless BDF was found and has an IOMMU group.
+pci_need() {
+	[ -n "$1" ] || skip "no $2 in the test host"
+	[ -e "/sys/bus/pci/devices/$1/iommu_group" ] || skip "$1 has no IOMMU group (no IOMMU)"
+}
+
+# vfio_msix_count BDF: interrupts the host took on BDF's vfio-msix vectors.
+vfio_msix_count() {
+	awk -v dev="($1)" 'index($0, "vfio-msix") && index($0, dev) {
+		for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' \
+		/proc/interrupts
+}
+
+# wait_log NAME TEXT TIMEOUT_S: wait until drvbox logs NAME shows TEXT.
+wait_log() {
+	local i
+	for i in $(seq "$3"); do
+		"$DRVBOX" logs "$1" 2>/dev/null | grep -qF -- "$2" && return 0
+		sleep 1
+	done
+	"$DRVBOX" logs "$1" 2>&1 | tail -n 40 | sed 's/^/# log: /'
+	fail "$1: the log does not show '$2' after $3 s"
+}
+
+# wait_guest_dev NAME REGEX TIMEOUT_S: wait until drvbox status NAME
+# lists a guest device line matching REGEX.
+wait_guest_dev() {
+	local i
+	for i in $(seq "$3"); do
+		"$DRVBOX" status "$1" 2>/dev/null | grep -qE -- "$2" && return 0
+		sleep 1
+	done
+	"$DRVBOX" status "$1" 2>&1 | sed 's/^/# status: /'
+	fail "$1: no guest device matching '$2' after $3 s"
+}
+
+# wait_driver BDF DRIVER TIMEOUT_S
+wait_driver() {
+	local i
+	for i in $(seq $(($3 * 2))); do
+		[ "$(pci_driver "$1")" = "$2" ] && return 0
+		sleep 0.5
+	done
+	fail "$1 is on '$(pci_driver "$1")', expected $2 after $3 s"
+}
