@@ -16,7 +16,9 @@
  * The netdev is put in promiscuous mode: the host interface has the same
  * MAC, but its multicast list (IPv6 neighbour discovery) is not known
  * here.  A netdevice notifier follows the carrier into the LINK_UP flag of
- * our answer.
+ * our answer: the export work publishes the answer and never touches it
+ * again; after that (state READY) the link work is the only writer of its
+ * flags field.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,7 +33,10 @@
 #include <linux/virtio_net.h>
 #include <net/net_namespace.h>
 
-#include "stub_net.h"
+#include "stub.h"
+
+/* How often the carrier is looked at again until our answer is READY. */
+#define STUB_NET_LINK_RETRY_MS	20
 
 /**
  * struct stub_net - one net export
@@ -52,6 +57,8 @@
  * @rx_lock: serializes RX producers (the rx_handler may run on any CPU)
  * @rx_prod: RX entries posted (under @rx_lock)
  * @nb: netdevice notifier for the carrier
+ * @nb_registered: @nb is on the notifier chain
+ * @link_work: copies the carrier into the answer's flags
  * @rx_dropped: frames dropped because the RX ring was full
  * @tx_errors: TX entries we could not send
  */
@@ -69,14 +76,11 @@ struct stub_net {
 	spinlock_t rx_lock;
 	u32 rx_prod;
 	struct notifier_block nb;
+	bool nb_registered;
+	struct delayed_work link_work;
 	atomic64_t rx_dropped;
 	atomic64_t tx_errors;
 };
-
-static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
-{
-	return (struct drvbox_net_export_state *)&sn->sd->guest->exports[sn->index];
-}
 
 static void stub_net_ring(struct stub_net *sn)
 {
@@ -235,18 +239,29 @@ dropped:
 
 /* ---- the answer and the carrier ---------------------------------- */
 
-static void stub_net_set_link(struct stub_net *sn)
+static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
 {
+	return (struct drvbox_net_export_state *)&sn->sd->guest->exports[sn->index];
+}
+
+static void stub_net_link_work(struct work_struct *work)
+{
+	struct stub_net *sn = container_of(to_delayed_work(work),
+					   struct stub_net, link_work);
 	struct drvbox_net_export_state *a = stub_net_answer(sn);
 	u32 flags = netif_running(sn->dev) && netif_carrier_ok(sn->dev) ?
 		    DRVBOX_NET_F_LINK_UP : 0;
 
-	mutex_lock(&sn->sd->lock);
+	if (virt_load_acquire(&a->state) != DRVBOX_EXPORT_READY) {
+		/* the export work has not published the answer yet */
+		schedule_delayed_work(&sn->link_work,
+				      msecs_to_jiffies(STUB_NET_LINK_RETRY_MS));
+		return;
+	}
 	if (READ_ONCE(a->flags) != flags) {
 		WRITE_ONCE(a->flags, flags);
 		stub_ring_control(sn->sd);
 	}
-	mutex_unlock(&sn->sd->lock);
 }
 
 static int stub_net_notify(struct notifier_block *nb, unsigned long event,
@@ -260,36 +275,23 @@ static int stub_net_notify(struct notifier_block *nb, unsigned long event,
 	case NETDEV_UP:
 	case NETDEV_DOWN:
 	case NETDEV_CHANGE:
-		stub_net_set_link(sn);
+		mod_delayed_work(system_wq, &sn->link_work, 0);
 		break;
 	}
 	return NOTIFY_DONE;
-}
-
-static void stub_net_answer_error(struct stub_dev *sd, u32 index, int err)
-{
-	struct drvbox_export_state *a = &sd->guest->exports[index];
-
-	mutex_lock(&sd->lock);
-	WRITE_ONCE(a->error, err);
-	wmb();
-	WRITE_ONCE(a->state, DRVBOX_EXPORT_ERROR);
-	stub_ring_control(sd);
-	mutex_unlock(&sd->lock);
 }
 
 /* The request is the host's (trusted), but a bad one must not crash us. */
 static int stub_net_check_req(struct stub_dev *sd,
 			      const struct drvbox_export_req *r)
 {
-	u64 bar = pci_resource_len(sd->pdev, 2);
 	u64 need = (u64)r->ring_offset + DRVBOX_NET_SLOTS_OFFSET +
 		   2ULL * r->queue_depth * r->slot_size;
 
 	if (r->nr_queues != 1 || !r->queue_depth ||
 	    !is_power_of_2(r->queue_depth) || r->queue_depth > 4096 ||
 	    r->slot_size < DRVBOX_NET_HDR_LEN + ETH_FRAME_LEN ||
-	    r->slot_size > (1U << 20) || need > bar ||
+	    r->slot_size > (1U << 20) || need > sd->shared_len ||
 	    r->first_queue_index == DRVBOX_VEC_CONTROL ||
 	    r->first_queue_index >= sd->nr_vectors ||
 	    r->first_queue_index >= sd->nr_doorbells)
@@ -298,58 +300,56 @@ static int stub_net_check_req(struct stub_dev *sd,
 }
 
 /**
- * stub_net_export_start() - hand the netdev of @req to the host
+ * stub_net_export() - hand the netdev of @req to the host
  * @sd: the drvbox device
  * @index: the request's index in the host page
  * @req: a local copy of the request
- * @out: the export, for stub_net_export_stop()
+ * @answer: out: the answer (as struct drvbox_net_export_state) that the
+ *	export work publishes when we return 0
+ * @out: the export, for stub_net_unexport()
  *
- * Answers in guest->exports[@index]: READY with MAC, MTU and carrier, or
- * ERROR with the errno (which is also returned).  Call without sd->lock
- * (we take RTNL, then sd->lock).
- *
- * Return: 0 or a negative errno.
+ * Return: 0, -ENODEV while the netdev does not exist (yet), or another
+ * negative errno.
  */
-int stub_net_export_start(struct stub_dev *sd, u32 index,
-			  const struct drvbox_export_req *req,
-			  struct stub_net **out)
+int stub_net_export(struct stub_dev *sd, u32 index,
+		    const struct drvbox_export_req *req,
+		    struct drvbox_export_state *answer, struct stub_net **out)
 {
-	struct drvbox_net_export_state *a;
+	struct drvbox_net_export_state *a = (void *)answer;
 	char name[IFNAMSIZ];
 	struct stub_net *sn;
 	u8 *q;
 	int ret;
 
+	BUILD_BUG_ON(sizeof(*a) != sizeof(*answer));
 	*out = NULL;
 	ret = stub_net_check_req(sd, req);
 	if (ret)
-		goto err;
-	ret = -ENOMEM;
+		return ret;
 	sn = kzalloc(sizeof(*sn), GFP_KERNEL);
 	if (!sn)
-		goto err;
+		return -ENOMEM;
 	sn->sd = sd;
 	sn->index = index;
 	sn->depth = req->queue_depth;
 	sn->slot_size = req->slot_size;
 	sn->queue = req->first_queue_index;
-	q = (u8 *)sd->host + req->ring_offset;
+	q = (u8 *)sd->shared + req->ring_offset;
 	sn->rings = (struct drvbox_net_rings *)q;
 	sn->txd = (struct drvbox_net_desc *)(sn->rings + 1);
 	sn->rxd = sn->txd + sn->depth;
 	sn->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
 	sn->rx_slots = sn->tx_slots + (size_t)sn->depth * sn->slot_size;
 	INIT_WORK(&sn->tx_work, stub_net_tx_work);
+	INIT_DELAYED_WORK(&sn->link_work, stub_net_link_work);
 	spin_lock_init(&sn->rx_lock);
 	sn->nb.notifier_call = stub_net_notify;
 
 	strscpy(name, req->name, sizeof(name));
-	ret = -ENODEV;
+	ret = -ENODEV;	/* the driver may not have probed yet */
 	sn->dev = dev_get_by_name(&init_net, name);
-	if (!sn->dev) {
-		dev_err(&sd->pdev->dev, "net export %s: no such netdev\n", name);
+	if (!sn->dev)
 		goto err_free;
-	}
 	if (sn->dev->type != ARPHRD_ETHER ||
 	    sn->dev->mtu + VLAN_ETH_HLEN + ETH_FCS_LEN >
 	    sn->slot_size - DRVBOX_NET_HDR_LEN) {
@@ -382,24 +382,19 @@ int stub_net_export_start(struct stub_dev *sd, u32 index,
 			name, ret);
 		goto err_irq;
 	}
-	/* answer under RTNL: no carrier event can slip in before it */
-	a = stub_net_answer(sn);
-	mutex_lock(&sd->lock);
 	a->nr_queues = 1;
 	a->flags = netif_carrier_ok(sn->dev) ? DRVBOX_NET_F_LINK_UP : 0;
 	memcpy(a->mac, sn->dev->dev_addr, ETH_ALEN);
 	a->mtu = sn->dev->mtu;
-	wmb();
-	WRITE_ONCE(a->state, DRVBOX_EXPORT_READY);
-	stub_ring_control(sd);
-	mutex_unlock(&sd->lock);
 	rtnl_unlock();
+
+	/* carrier changes from now on; one look once the answer is out */
 	ret = register_netdevice_notifier(&sn->nb);
 	if (ret)
 		dev_warn(&sd->pdev->dev, "net export %s: carrier not followed: %d\n",
 			 name, ret);
-	else
-		stub_net_set_link(sn);
+	sn->nb_registered = !ret;
+	schedule_delayed_work(&sn->link_work, 0);
 
 	dev_info(&sd->pdev->dev, "net export %s: MAC %pM, MTU %u, queue %u\n",
 		 name, sn->dev->dev_addr, sn->dev->mtu, sn->queue);
@@ -412,17 +407,14 @@ err_put:
 	dev_put(sn->dev);
 err_free:
 	kfree(sn);
-err:
-	stub_net_answer_error(sd, index, ret);
 	return ret;
 }
 
-void stub_net_export_stop(struct stub_net *sn)
+void stub_net_unexport(struct stub_net *sn)
 {
-	if (!sn)
-		return;
-	if (sn->nb.notifier_call)
+	if (sn->nb_registered)
 		unregister_netdevice_notifier(&sn->nb);
+	cancel_delayed_work_sync(&sn->link_work);
 	rtnl_lock();
 	netdev_rx_handler_unregister(sn->dev);
 	dev_set_promiscuity(sn->dev, -1);
