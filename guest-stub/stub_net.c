@@ -192,6 +192,10 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 
 	if (skb->pkt_type == PACKET_LOOPBACK)
 		return RX_HANDLER_PASS;
+	/* a packet socket may hold it too: we move its data pointer */
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb)
+		goto dropped;
 	/* the Ethernet header again, and a VLAN tag the NIC took off */
 	skb_push(skb, skb->data - skb_mac_header(skb));
 	if (skb_vlan_tag_present(skb)) {

@@ -114,7 +114,10 @@ log "panic: $NET_DEV carrier down"
 wait_until 180 carrier 1 || fail "carrier not back: $(net_exports $D)"
 log "incarnation $(status_field $D incarnation): $NET_DEV carrier up again"
 wait $ipid || { tail -n 20 /tmp/$D.iperf-crash | sed 's/^/# iperf3: /'; fail "iperf3 failed across the panic"; }
-log "iperf3 across the panic: $(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("%.0f kbit/s over 60 s" % (e["sum_received"]["bits_per_second"]/1e3))' /tmp/$D.iperf-crash)"
+log "iperf3 across the panic: $(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("sent %d bytes, received %d bytes in 60 s" % (e["sum_sent"]["bytes"], e["sum_received"]["bytes"]))' /tmp/$D.iperf-crash)"
+r=$(busybox ping -4 -A -q -c 20 -W 5 10.213.8.2 2>&1) && echo "$r" | grep -q "20 packets received" ||
+	{ echo "$r" | sed 's/^/# /'; fail "no traffic after the panic"; }
+log "after the panic: 20 pings, $(echo "$r" | sed -n 's/^round-trip //p')"
 log "$(net_exports $D)"
 expect_eq "same interface" "$(net_host_dev $D)" "$NET_DEV"
 
