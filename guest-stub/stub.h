@@ -23,6 +23,7 @@
 #define STUB_DEFAULT_HEARTBEAT_MS	200
 
 struct stub_blk;
+struct stub_net;
 
 /**
  * struct stub_dev - the drvbox device of this guest
@@ -55,6 +56,7 @@ struct stub_blk;
  *	in this boot (export work only)
  * @blk: the block exports being served, by export index (export work,
  *	and remove after the work is cancelled)
+ * @net: the net exports being served, the same way
  */
 struct stub_dev {
 	struct pci_dev *pdev;
@@ -80,6 +82,7 @@ struct stub_dev {
 	u32 export_seq;
 	bool export_done[DRVBOX_SHARED_MAX_EXPORTS];
 	struct stub_blk *blk[DRVBOX_SHARED_MAX_EXPORTS];
+	struct stub_net *net[DRVBOX_SHARED_MAX_EXPORTS];
 };
 
 /* stub_shared.c */
@@ -104,6 +107,12 @@ void stub_export_stop(struct stub_dev *sd);
 int stub_blk_export(struct stub_dev *sd, const struct drvbox_export_req *req,
 		    struct drvbox_export_state *answer, struct stub_blk **out);
 void stub_blk_unexport(struct stub_blk *b);
+
+/* stub_net.c */
+int stub_net_export(struct stub_dev *sd, u32 index,
+		    const struct drvbox_export_req *req,
+		    struct drvbox_export_state *answer, struct stub_net **out);
+void stub_net_unexport(struct stub_net *sn);
 
 /* stub_ctl.c */
 int stub_ctl_register(struct stub_dev *sd);

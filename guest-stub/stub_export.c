@@ -79,7 +79,7 @@ static int stub_export_one(struct stub_dev *sd, unsigned int i,
 		ret = stub_blk_export(sd, req, &answer, &sd->blk[i]);
 		break;
 	case DRVBOX_GUEST_DEV_NET:
-		ret = -EOPNOTSUPP;	/* not written yet */
+		ret = stub_net_export(sd, i, req, &answer, &sd->net[i]);
 		break;
 	default:
 		ret = -EINVAL;
@@ -185,5 +185,8 @@ void stub_export_stop(struct stub_dev *sd)
 		if (sd->blk[i])
 			stub_blk_unexport(sd->blk[i]);
 		sd->blk[i] = NULL;
+		if (sd->net[i])
+			stub_net_unexport(sd->net[i]);
+		sd->net[i] = NULL;
 	}
 }

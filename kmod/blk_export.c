@@ -30,6 +30,7 @@
 
 #include "blk.h"
 #include "compat.h"
+#include "net.h"
 
 static unsigned int io_timeout_ms = 60000;
 module_param(io_timeout_ms, uint, 0644);
@@ -812,7 +813,9 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 		u32 pending;
 
 		if (!blk) {
-			n += sysfs_emit_at(buf, n, "%s\n", d->exports[i].spec);
+			if (!net_sysfs_line(d, i, buf, &n))
+				n += sysfs_emit_at(buf, n, "%s\n",
+						   d->exports[i].spec);
 			continue;
 		}
 		mutex_lock(&blk->lock);

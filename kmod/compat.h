@@ -29,19 +29,21 @@ static inline void drvbox_eventfd_signal(struct eventfd_ctx *ctx)
  * virtio_config_ops.find_vqs: 6.11 passes one struct virtqueue_info per
  * queue instead of parallel callbacks[]/names[]/ctx[] arrays.  The
  * transport declares its parameters with DRVBOX_FIND_VQS_PARAMS and reads
- * queue i with drvbox_vq_name(i) / drvbox_vq_callback(i).
+ * queue i with drvbox_vq_name(i) / drvbox_vq_callback(i) / drvbox_vq_ctx(i).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 #define DRVBOX_FIND_VQS_PARAMS						\
 	struct virtqueue_info vqs_info[], struct irq_affinity *desc
 #define drvbox_vq_name(i)	(vqs_info[i].name)
 #define drvbox_vq_callback(i)	(vqs_info[i].callback)
+#define drvbox_vq_ctx(i)	(vqs_info[i].ctx)
 #else
 #define DRVBOX_FIND_VQS_PARAMS						\
 	vq_callback_t *callbacks[], const char * const names[],		\
 	const bool *ctx, struct irq_affinity *desc
 #define drvbox_vq_name(i)	(names[i])
 #define drvbox_vq_callback(i)	(callbacks[i])
+#define drvbox_vq_ctx(i)	(ctx ? ctx[i] : false)
 #endif
 
 #endif /* _DRVBOX_COMPAT_H */

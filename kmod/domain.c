@@ -23,6 +23,7 @@
 #include "blk.h"
 #include "compat.h"
 #include "drvbox.h"
+#include "net.h"
 
 /* A bound on how many domains one host runs (each one is a VM). */
 #define DRVBOX_MAX_DOMAINS	64
@@ -137,7 +138,10 @@ int domain_create(const struct drvbox_create *c, char *spec)
 	domain_parse_exports(d);
 	mutex_init(&d->lock);
 	ret = blk_domain_init(d);
+	if (!ret)
+		ret = net_domain_init(d);
 	if (ret) {
+		net_domain_destroy(d);
 		blk_domain_destroy(d);
 		kobject_put(&d->kobj);
 		return ret;
@@ -190,6 +194,7 @@ int domain_create(const struct drvbox_create *c, char *spec)
 
 err_unlock:
 	mutex_unlock(&domains_lock);
+	net_domain_destroy(d);
 	blk_domain_destroy(d);
 	kobject_put(&d->kobj);
 	return ret;
@@ -206,6 +211,8 @@ void domain_finalize(struct drvbox_domain *d)
 {
 	/* Fail what is still pending; virtio_blk removes the disks. */
 	blk_domain_destroy(d);
+	/* virtio_net removes the interfaces */
+	net_domain_destroy(d);
 
 	mutex_lock(&domains_lock);
 	list_del(&d->node);
@@ -390,6 +397,7 @@ int domain_status(struct drvbox_domain_status *st)
 	memcpy(st->modules, d->modules, sizeof(st->modules));
 	memcpy(st->guest_devs, d->guest_devs, sizeof(st->guest_devs));
 	blk_status_fill(d);
+	net_status_fill(d);
 	memcpy(st->exports, d->exports, sizeof(st->exports));
 	mutex_unlock(&d->lock);
 	domain_put(d);

@@ -41,6 +41,7 @@
 #include "../uapi/drvbox_guest.h"
 
 struct drvbox_blk;
+struct drvbox_net;
 struct eventfd_ctx;
 struct pid;
 struct task_struct;
@@ -159,6 +160,8 @@ struct drvbox_domain {
 	u32 nr_guest_devs;
 	/* isolated block devices (blk.h); set at create, cleared at finalize */
 	struct drvbox_blk *blk[DRVBOX_MAX_EXPORTS];
+	/* isolated network interfaces (net.h); the same lifetime */
+	struct drvbox_net *net[DRVBOX_MAX_EXPORTS];
 	u32 shared_bytes;		/* immutable: BAR 2 incl. queue rings */
 	u32 nr_doorbells;		/* immutable: = vectors, 1 + queues */
 };

@@ -21,6 +21,7 @@
 
 #include "blk.h"
 #include "drvbox.h"
+#include "net.h"
 
 /* The loader errors a user is likely to see, as userspace spells them. */
 static const struct {
@@ -244,6 +245,8 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 	} else if (state == DRVBOX_GUEST_MODULE_FAILED) {
 		guest_module_failed(d);
 	}
-	if (state == DRVBOX_GUEST_RUNNING && d->state == DRVBOX_STATE_RUNNING)
+	if (state == DRVBOX_GUEST_RUNNING && d->state == DRVBOX_STATE_RUNNING) {
 		blk_guest_sync(d, inc);
+		net_guest_sync(d, inc);
+	}
 }

@@ -22,6 +22,7 @@
 
 #include "blk.h"
 #include "compat.h"
+#include "net.h"
 
 static struct device *vt_root;
 
@@ -433,6 +434,12 @@ void vt_unregister(struct drvbox_blk *blk)
 		unregister_virtio_device(&blk->vdev);
 	else
 		put_device(&blk->vdev.dev);
+}
+
+/* The parent of every drvbox virtio device (block and net). */
+struct device *vt_root_device(void)
+{
+	return vt_root;
 }
 
 int vt_init(void)

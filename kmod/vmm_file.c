@@ -23,6 +23,7 @@
 
 #include "blk.h"
 #include "drvbox.h"
+#include "net.h"
 
 static bool vmm_zero(const void *p, size_t len)
 {
@@ -63,8 +64,10 @@ static int vmm_doorbell_wake(wait_queue_entry_t *wait, unsigned int mode,
 		return 0;
 	if (index == DRVBOX_DB_CONTROL)
 		queue_work(drvbox_wq, &db->inc->doorbell_work);
-	else
+	else {
 		blk_doorbell(db->inc->dom, index);
+		net_doorbell(db->inc->dom, index);
+	}
 	return 0;
 }
 
@@ -101,8 +104,10 @@ static int vmm_doorbell_start(struct drvbox_inc *inc, struct drvbox_doorbell *db
 	if (mask & EPOLLIN) {
 		if (db == &inc->doorbells[DRVBOX_DB_CONTROL])
 			queue_work(drvbox_wq, &inc->doorbell_work);
-		else
+		else {
 			blk_doorbell(inc->dom, db - inc->doorbells);
+			net_doorbell(inc->dom, db - inc->doorbells);
+		}
 	}
 	return 0;
 }
@@ -171,6 +176,7 @@ static long vmm_attach(struct file *file, void __user *argp)
 	host->incarnation = a.incarnation;
 	host->heartbeat_ms = clamp(READ_ONCE(heartbeat_ms), 10U, 60000U);
 	blk_fill_host_page(d, inc);
+	net_fill_host_page(d, inc);
 
 	mutex_lock(&d->lock);
 	if (d->incarnation != a.incarnation || d->stop_requested) {
@@ -389,6 +395,7 @@ int vmm_release(struct file *file)
 	mutex_lock(&d->lock);
 	if (d->inc == inc) {
 		blk_incarnation_end(d, inc);	/* before its memory goes */
+		net_incarnation_end(d, inc);
 		d->inc = NULL;
 		supervisor_incarnation_end(d, inc);
 	}

@@ -249,6 +249,102 @@ struct drvbox_queue_rings {
 	struct drvbox_ring_index cq_cons;	/* host */
 };
 
+/*
+ * Network exports
+ * ===============
+ *
+ * An export request of type DRVBOX_GUEST_DEV_NET asks the stub to hand
+ * the guest netdev @name to the host.  It has one queue (nr_queues 1):
+ * doorbell and MSI-X vector first_queue_index.  At ring_offset in the
+ * shared area lies struct drvbox_net_rings, then queue_depth TX entries,
+ * then queue_depth RX entries (struct drvbox_net_desc); the data slots
+ * follow at ring_offset + DRVBOX_NET_SLOTS_OFFSET: queue_depth TX slots,
+ * then queue_depth RX slots, slot_size bytes each.  Unlike block data,
+ * net slots live in the shared area, not in guest RAM: the stub copies
+ * every frame between a slot and an skb anyway, so the isolated driver
+ * never DMAs into them, and the host needs no address from the guest.
+ *
+ * Entry i of a ring always goes with slot i of the same direction (index
+ * & (queue_depth - 1)); there are no ids.  Each slot holds a struct
+ * virtio_net_hdr_v1 (DRVBOX_NET_HDR_LEN bytes, little-endian, as in the
+ * virtio spec) followed by the Ethernet frame; desc.len counts both.
+ *
+ * TX (host -> guest): the host copies a frame into TX slot tx_prod, fills
+ * the entry, publishes tx_prod (release) and signals the vector.  The
+ * stub transmits it on the netdev (the header asks for checksum or
+ * segmentation offload when the host offered it, see the flags below)
+ * and publishes tx_cons: the slot is the host's again.
+ *
+ * RX (guest -> host): the stub's rx_handler copies each frame the netdev
+ * receives into RX slot rx_prod (if rx_prod - rx_cons < queue_depth, else
+ * it drops it and counts), fills the entry, publishes rx_prod and rings
+ * the doorbell.  The host validates and copies it out and publishes
+ * rx_cons.
+ *
+ * The host checks every index it reads (no more than queue_depth ahead of
+ * its own side, and never going back), every length (header + 14 <= len
+ * <= slot_size) and every header field; a violation restarts the domain.
+ */
+#define DRVBOX_NET_QUEUE_DEPTH		64		/* power of two */
+#define DRVBOX_NET_SLOT_SIZE		2048
+#define DRVBOX_NET_HDR_LEN		12	/* struct virtio_net_hdr_v1 */
+#define DRVBOX_NET_SLOTS_OFFSET		4096
+
+/**
+ * struct drvbox_net_rings - the indices of a net export's queue
+ * @tx_prod: host: TX entries posted
+ * @tx_cons: guest: TX entries taken (their slots are free again)
+ * @rx_prod: guest: RX entries posted
+ * @rx_cons: host: RX entries taken
+ */
+struct drvbox_net_rings {
+	struct drvbox_ring_index tx_prod;
+	struct drvbox_ring_index tx_cons;
+	struct drvbox_ring_index rx_prod;
+	struct drvbox_ring_index rx_cons;
+};
+
+/**
+ * struct drvbox_net_desc - one TX or RX entry
+ * @len: bytes in the slot: DRVBOX_NET_HDR_LEN + the frame
+ * @flags: zero
+ * @reserved: zero
+ */
+struct drvbox_net_desc {
+	__u32 len;
+	__u32 flags;
+	__u64 reserved;
+};
+
+/* struct drvbox_net_export_state.flags */
+#define DRVBOX_NET_F_LINK_UP		(1U << 0)	/* carrier (may change) */
+
+/**
+ * struct drvbox_net_export_state - guest page: the answer for a net export
+ * (the same slot and size as struct drvbox_export_state, read as this
+ * when the request's type is DRVBOX_GUEST_DEV_NET)
+ * @state: enum drvbox_export_state_val
+ * @error: negative errno when ERROR
+ * @nr_queues: 1
+ * @flags: DRVBOX_NET_F_*; the stub updates LINK_UP whenever the carrier
+ *	of the netdev changes and rings DRVBOX_DB_CONTROL; the rest is fixed
+ *	once READY
+ * @mac: the netdev's MAC address (unicast, not zero)
+ * @padding: zero
+ * @mtu: the netdev's MTU (68 .. slot_size - DRVBOX_NET_HDR_LEN - 18)
+ * @reserved: zero
+ */
+struct drvbox_net_export_state {
+	__u32 state;
+	__s32 error;
+	__u32 nr_queues;
+	__u32 flags;
+	__u8 mac[6];
+	__u16 padding;
+	__u32 mtu;
+	__u32 reserved[7];
+};
+
 /**
  * struct drvbox_shared_host - written by drvbox.ko, read by the stub
  * @magic: DRVBOX_SHARED_MAGIC once the host has set up the area

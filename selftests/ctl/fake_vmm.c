@@ -40,6 +40,18 @@
  *                 bogus, then behave (no violation expected)
  *   blk-exit      exit (VMM crash) after 200 requests, with requests in flight
  *   blk-resize    from incarnation 2 on, announce half the file's size
+ * Net exports (net_* selftests): "net TAP" serves every net export with
+ * MAC 52:54:00:db:10:NN (NN = export index), MTU 1500 and link up, from
+ * the persistent tap device TAP (ip tuntap add TAP mode tap): TX slots are
+ * written to the tap, frames read from it go into the RX slots, as the
+ * guest stub does with its netdev.  Variants (second word TAP in every case):
+ * In every net mode the link follows the file fake_vmm.link next to this
+ * executable: "down" while it says so, up otherwise.
+ *   net-rx-len    incarnation 1, tick 10: an RX entry longer than a slot
+ *   net-rx-hdr    incarnation 1, tick 10: an RX header asking for GSO
+ *   net-tx-cons   incarnation 1, tick 10: tx_cons far beyond tx_prod
+ *   net-mac       from incarnation 2 on, announce another MAC
+ *   net-stall     incarnation 1: never consume TX, never post RX
  * Each incarnation appends "NAME N pid ram-zero=0|1" to fake_vmm.log next
  * to this executable; ram-zero says whether guest RAM and the guest
  * page came up zeroed (the previous incarnation scribbled over both).
@@ -52,6 +64,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -61,7 +75,7 @@
 #include "drvbox.h"
 #include "drvbox_guest.h"
 
-static char mode_file[4096], log_file[4096];
+static char mode_file[4096], log_file[4096], link_file[4096];
 
 /* fake_vmm.mode and fake_vmm.log live next to the executable. */
 static void find_files(void)
@@ -78,6 +92,7 @@ static void find_files(void)
 		*slash = '\0';
 	snprintf(mode_file, sizeof(mode_file), "%s/fake_vmm.mode", exe);
 	snprintf(log_file, sizeof(log_file), "%s/fake_vmm.log", exe);
+	snprintf(link_file, sizeof(link_file), "%s/fake_vmm.link", exe);
 }
 
 static int dev_fd = -1;
@@ -311,6 +326,163 @@ static int blk_misbehave(const char *mode, unsigned long inc)
 	return 0;
 }
 
+/* ---- net exports ----------------------------------------------------- */
+
+struct fnet {			/* one served net export */
+	struct drvbox_net_rings *rings;
+	struct drvbox_net_desc *txd, *rxd;
+	unsigned char *tx_slots, *rx_slots;
+	struct drvbox_net_export_state *st;
+	uint32_t depth, slot_size, tx_cons, rx_prod;
+	int irq, db;
+};
+
+static struct fnet fnets[DRVBOX_SHARED_MAX_EXPORTS];
+static int nr_fnet, tap_fd = -1;
+
+static int net_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest *g,
+		     unsigned char *shared, const char *tap, const char *mode,
+		     unsigned long inc, int *irqs, int *dbs)
+{
+	struct ifreq ifr;
+	uint32_t e;
+
+	tap_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (tap_fd < 0)
+		die("open /dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", tap);
+	if (ioctl(tap_fd, TUNSETIFF, &ifr))
+		die("TUNSETIFF");
+	for (e = 0; e < host->nr_exports && e < DRVBOX_SHARED_MAX_EXPORTS; e++) {
+		struct drvbox_export_req *r = &host->exports[e];
+		struct drvbox_net_export_state *st = (void *)&g->exports[e];
+		struct fnet *f;
+		unsigned char *q;
+
+		if (r->type != DRVBOX_GUEST_DEV_NET)
+			continue;
+		f = &fnets[nr_fnet++];
+		q = shared + r->ring_offset;
+		f->rings = (void *)q;
+		f->txd = (void *)(f->rings + 1);
+		f->rxd = f->txd + r->queue_depth;
+		f->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
+		f->rx_slots = f->tx_slots + (size_t)r->queue_depth * r->slot_size;
+		f->depth = r->queue_depth;
+		f->slot_size = r->slot_size;
+		f->irq = irqs[r->first_queue_index];
+		f->db = dbs[r->first_queue_index];
+		f->st = st;
+		st->nr_queues = 1;
+		st->flags = DRVBOX_NET_F_LINK_UP;
+		memcpy(st->mac, "\x52\x54\x00\xdb\x10", 5);
+		st->mac[5] = (unsigned char)e;
+		if (inc >= 2 && !strcmp(mode, "net-mac"))
+			st->mac[4] = 0x77;
+		st->mtu = 1500;
+		__atomic_store_n(&st->state, DRVBOX_EXPORT_READY, __ATOMIC_RELEASE);
+	}
+	return nr_fnet;
+}
+
+/* Host frames to the tap, tap frames to the host. */
+static void net_serve(struct fnet *f, const char *mode, unsigned long inc)
+{
+	uint32_t prod = __atomic_load_n(&f->rings->tx_prod.val, __ATOMIC_ACQUIRE);
+	unsigned char buf[DRVBOX_NET_SLOT_SIZE];
+	int rung = 0;
+
+	if (inc == 1 && !strcmp(mode, "net-stall"))
+		return;
+	while (f->tx_cons != prod) {
+		uint32_t i = f->tx_cons & (f->depth - 1);
+		uint32_t len = f->txd[i].len;
+
+		if (len > DRVBOX_NET_HDR_LEN && len <= f->slot_size &&
+		    write(tap_fd, f->tx_slots + (size_t)i * f->slot_size +
+			  DRVBOX_NET_HDR_LEN, len - DRVBOX_NET_HDR_LEN) < 0 &&
+		    errno != EAGAIN && errno != EIO)
+			die("tap write");
+		f->tx_cons++;
+		rung = 1;
+	}
+	__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons, __ATOMIC_RELEASE);
+	for (;;) {
+		uint32_t cons = __atomic_load_n(&f->rings->rx_cons.val, __ATOMIC_ACQUIRE);
+		uint32_t i = f->rx_prod & (f->depth - 1);
+		unsigned char *slot = f->rx_slots + (size_t)i * f->slot_size;
+		ssize_t n;
+
+		if (f->rx_prod - cons >= f->depth)
+			break;	/* full: the stub would drop */
+		n = read(tap_fd, buf, f->slot_size - DRVBOX_NET_HDR_LEN);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				break;
+			die("tap read");
+		}
+		memset(slot, 0, DRVBOX_NET_HDR_LEN);
+		memcpy(slot + DRVBOX_NET_HDR_LEN, buf, n);
+		f->rxd[i].len = DRVBOX_NET_HDR_LEN + n;
+		f->rxd[i].flags = 0;
+		f->rxd[i].reserved = 0;
+		f->rx_prod++;
+		rung = 1;
+	}
+	__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
+	if (rung)
+		ring(f->db);
+}
+
+/* Incarnation 1 of a misbehaving mode, at tick @tick. */
+static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
+{
+	struct fnet *f = &fnets[0];
+	uint32_t i;
+
+	FILE *lf;
+	char word[16] = "up";
+	uint32_t want;
+
+	if (!nr_fnet)
+		return;
+	lf = fopen(link_file, "r");
+	if (lf) {
+		if (fscanf(lf, "%15s", word) != 1)
+			word[0] = '\0';
+		fclose(lf);
+	}
+	want = strcmp(word, "down") ? DRVBOX_NET_F_LINK_UP : 0;
+	if (__atomic_load_n(&f->st->flags, __ATOMIC_RELAXED) != want) {
+		__atomic_store_n(&f->st->flags, want, __ATOMIC_RELEASE);
+		ring(db);
+	}
+	if (inc != 1 || tick != 10)
+		return;
+	i = f->rx_prod & (f->depth - 1);
+	if (!strcmp(mode, "net-rx-len") || !strcmp(mode, "net-rx-hdr")) {
+		unsigned char *slot = f->rx_slots + (size_t)i * f->slot_size;
+
+		memset(slot, 0, 64);
+		f->rxd[i].len = 64;
+		if (!strcmp(mode, "net-rx-len"))
+			f->rxd[i].len = f->slot_size + 1;
+		else
+			slot[1] = 1;	/* gso_type TCPV4 */
+		f->rx_prod++;
+		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
+		ring(f->db);
+	}
+	if (!strcmp(mode, "net-tx-cons")) {	/* checked at the next TX frame */
+		__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons + 100000,
+				 __ATOMIC_RELEASE);
+		ring(f->db);
+		f->depth = 0;	/* serve nothing more */
+	}
+}
+
 /* The modules of the spec, as the guest would report them. */
 static void fill_modules(struct drvbox_shared_guest *g, const char *spec,
 			 uint32_t len, int fail_first)
@@ -350,6 +522,7 @@ int main(int argc, char **argv)
 	char mode[64], *spec;
 	uint32_t seen_seq = 0;
 	int db, irq, zero, hang = 0, running = 0, tick, blk = 0, served = 0;
+	int net = 0;
 	int dbs[DRVBOX_MAX_DOORBELLS], irqs[DRVBOX_MAX_VECTORS];
 	char blk_path[4096] = "";
 	FILE *log;
@@ -373,6 +546,14 @@ int main(int argc, char **argv)
 			die("blk mode needs a disk path");
 		fclose(f);
 		blk = 1;
+	}
+	if (!strncmp(mode, "net", 3)) {
+		FILE *f = fopen(mode_file, "r");
+
+		if (!f || fscanf(f, "%*s %4095s", blk_path) != 1)
+			die("net mode needs a tap device name");
+		fclose(f);
+		net = 1;
 	}
 	if (!strcmp(mode, "exit-early"))
 		return 3;
@@ -469,7 +650,38 @@ int main(int argc, char **argv)
 					   mode, inc, irqs, dbs);
 			ring(db);
 		}
-		if (served) {
+		if (net && running && !served) {
+			served = net_setup(host, g, shared, blk_path, mode, inc,
+					   irqs, dbs);
+			ring(db);
+		}
+		if (net && served) {
+			struct timespec t0, t1;
+			struct pollfd pfd[DRVBOX_MAX_VECTORS + 1];
+			int q;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				for (q = 0; q < nr_fnet; q++) {
+					pfd[q].fd = fnets[q].irq;
+					pfd[q].events = POLLIN;
+				}
+				pfd[q].fd = tap_fd;
+				pfd[q].events = POLLIN;
+				poll(pfd, nr_fnet + 1, 10);
+				for (q = 0; q < nr_fnet; q++) {
+					if (read(fnets[q].irq, &cnt, sizeof(cnt)) < 0 &&
+					    errno != EAGAIN)
+						die("irqfd read");
+					if (!hang && fnets[q].depth)
+						net_serve(&fnets[q], mode, inc);
+				}
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+			} while ((t1.tv_sec - t0.tv_sec) * 1000 +
+				 (t1.tv_nsec - t0.tv_nsec) / 1000000 < hb);
+			if (!hang)
+				net_misbehave(mode, inc, tick, db);
+		} else if (served) {
 			struct timespec t0, t1;
 			struct pollfd pfd[DRVBOX_MAX_VECTORS];
 			int q;

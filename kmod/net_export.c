@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Network exports: a virtio-net device for the host's own virtio_net,
+ * backed by a netdev inside the domain (see docs/net.md).
+ *
+ * The file reads in the order of virtio_mmio.c: the configuration and
+ * transport interfaces (virtio_config_ops), then the device side of the
+ * host vrings, then the mediator (TX: host vring -> TX slot in the shared
+ * area; RX: RX slot -> host vring), the guest's answer, registration and
+ * teardown.
+ *
+ * The host vrings never leave the host.  The guest sees only its queue's
+ * rings and slots in the shared area; everything it writes there (indices,
+ * lengths, the virtio_net_hdr of a received frame, its answer with MAC,
+ * MTU and link state) is copied once and validated before use, and a bad
+ * value restarts the domain.  While the domain is away the interface stays,
+ * with carrier off; frames sent meanwhile are dropped and counted, never
+ * queued.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bottom_half.h>
+#include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
+#include <linux/eventfd.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "compat.h"
+#include "net.h"
+
+#define NET_KNOWN_FLAGS		DRVBOX_NET_F_LINK_UP
+#define NET_MIN_MTU		68
+#define NET_MAX_MTU		(DRVBOX_NET_SLOT_SIZE - DRVBOX_NET_HDR_LEN -	\
+				 VLAN_ETH_HLEN - ETH_FCS_LEN)
+#define NET_MIN_LEN		(DRVBOX_NET_HDR_LEN + ETH_HLEN)
+#define NET_RX_VQ		0
+#define NET_TX_VQ		1
+
+static void net_work(struct work_struct *work);
+static void net_register_work(struct work_struct *work);
+
+static struct drvbox_net *to_net(struct virtio_device *vdev)
+{
+	return container_of(vdev, struct drvbox_net, vdev);
+}
+
+static void net_kick(struct drvbox_net *net)
+{
+	mod_delayed_work(drvbox_wq, &net->work, 0);
+}
+
+/* ---- configuration interface ------------------------------------ */
+
+static u64 net_get_features(struct virtio_device *vdev)
+{
+	struct drvbox_net *net = to_net(vdev);
+	u64 f;
+
+	mutex_lock(&net->lock);
+	f = net->features;
+	mutex_unlock(&net->lock);
+	return f;
+}
+
+static int net_finalize_features(struct virtio_device *vdev)
+{
+	vring_transport_features(vdev);
+	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1))
+		return -EINVAL;
+	return 0;
+}
+
+static void net_get(struct virtio_device *vdev, unsigned int offset,
+		    void *buf, unsigned int len)
+{
+	struct drvbox_net *net = to_net(vdev);
+
+	mutex_lock(&net->lock);
+	if (offset <= sizeof(net->config) &&
+	    len <= sizeof(net->config) - offset)
+		memcpy(buf, (u8 *)&net->config + offset, len);
+	else
+		memset(buf, 0, len);
+	mutex_unlock(&net->lock);
+}
+
+static void net_set(struct virtio_device *vdev, unsigned int offset,
+		    const void *buf, unsigned int len)
+{
+	/* No CTRL_MAC_ADDR and no legacy MAC writes: nothing is writable. */
+}
+
+static u32 net_generation(struct virtio_device *vdev)
+{
+	return READ_ONCE(to_net(vdev)->generation);
+}
+
+static u8 net_get_status(struct virtio_device *vdev)
+{
+	return READ_ONCE(to_net(vdev)->status);
+}
+
+static void net_set_status(struct virtio_device *vdev, u8 status)
+{
+	WRITE_ONCE(to_net(vdev)->status, status);
+}
+
+static void net_reset(struct virtio_device *vdev)
+{
+	WRITE_ONCE(to_net(vdev)->status, 0);
+}
+
+/* ---- transport interface ---------------------------------------- */
+
+static bool net_notify(struct virtqueue *vq)
+{
+	net_kick(to_net(vq->vdev));
+	return true;
+}
+
+static void net_del_vqs(struct virtio_device *vdev)
+{
+	struct drvbox_net *net = to_net(vdev);
+	struct virtqueue *vq, *n;
+
+	mutex_lock(&net->lock);
+	memset(net->hvq, 0, sizeof(net->hvq));
+	net->nr_hvq = 0;
+	mutex_unlock(&net->lock);
+	cancel_delayed_work_sync(&net->work);
+	list_for_each_entry_safe(vq, n, &vdev->vqs, list)
+		vring_del_virtqueue(vq);
+}
+
+static int net_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[], DRVBOX_FIND_VQS_PARAMS)
+{
+	struct drvbox_net *net = to_net(vdev);
+	struct net_hvq hvq[NET_MAX_VQS] = {};
+	unsigned int i;
+
+	/* no MQ, no CTRL_VQ offered: rx0 and tx0 */
+	if (nvqs > NET_MAX_VQS)
+		return -ENOENT;
+	for (i = 0; i < nvqs; i++) {
+		struct virtqueue *vq;
+
+		if (!drvbox_vq_name(i)) {
+			vqs[i] = NULL;
+			continue;
+		}
+		vq = vring_create_virtqueue(i, NET_VRING_NUM, PAGE_SIZE, vdev,
+					    true, true, drvbox_vq_ctx(i),
+					    net_notify, drvbox_vq_callback(i),
+					    drvbox_vq_name(i));
+		if (!vq) {
+			net_del_vqs(vdev);
+			return -ENOMEM;
+		}
+		vqs[i] = vq;
+		hvq[i].vq = vq;
+		hvq[i].num = virtqueue_get_vring_size(vq);
+		/* no DMA API (no ACCESS_PLATFORM): these are physical */
+		hvq[i].desc = phys_to_virt(virtqueue_get_desc_addr(vq));
+		hvq[i].avail = phys_to_virt(virtqueue_get_avail_addr(vq));
+		hvq[i].used = phys_to_virt(virtqueue_get_used_addr(vq));
+	}
+	mutex_lock(&net->lock);
+	memcpy(net->hvq, hvq, sizeof(hvq));
+	net->nr_hvq = nvqs;
+	mutex_unlock(&net->lock);
+	return 0;
+}
+
+static const char *net_bus_name(struct virtio_device *vdev)
+{
+	return "drvbox";
+}
+
+static const struct virtio_config_ops net_config_ops = {
+	.get_features		= net_get_features,
+	.finalize_features	= net_finalize_features,
+	.get			= net_get,
+	.set			= net_set,
+	.generation		= net_generation,
+	.get_status		= net_get_status,
+	.set_status		= net_set_status,
+	.reset			= net_reset,
+	.find_vqs		= net_find_vqs,
+	.del_vqs		= net_del_vqs,
+	.bus_name		= net_bus_name,
+};
+
+/* ---- the device side of the vrings (net->lock held) -------------- */
+
+struct net_seg {
+	u8 *addr;		/* host kernel buffer (direct map) */
+	u32 len;
+};
+
+struct net_chain {
+	u16 head;
+	u32 nr;
+	u32 total;
+	struct net_seg segs[NET_MAX_SEGS];
+};
+
+static void *net_buffer(u64 addr, u32 len)
+{
+	if (!len || addr + len < addr)
+		return NULL;
+	if (!pfn_valid(PHYS_PFN(addr)) || !pfn_valid(PHYS_PFN(addr + len - 1)))
+		return NULL;
+	return phys_to_virt(addr);
+}
+
+static void net_push_used(struct drvbox_net *net, struct net_hvq *h, u16 head,
+			  u32 written)
+{
+	struct vring_used_elem *e = &h->used->ring[h->used_idx % h->num];
+
+	e->id = cpu_to_virtio32(&net->vdev, head);
+	e->len = cpu_to_virtio32(&net->vdev, written);
+	virtio_wmb(true);
+	h->used_idx++;
+	WRITE_ONCE(h->used->idx, cpu_to_virtio16(&net->vdev, h->used_idx));
+}
+
+/* Is there a chain waiting on host vring @q? */
+static bool net_avail(struct drvbox_net *net, unsigned int q)
+{
+	struct net_hvq *h = &net->hvq[q];
+
+	if (q >= net->nr_hvq || !h->vq)
+		return false;
+	return virtio16_to_cpu(&net->vdev, READ_ONCE(h->avail->idx)) !=
+	       h->last_avail;
+}
+
+/*
+ * Take the next chain of host vring @q: every descriptor device-readable
+ * (TX, @writable false) or device-writable (RX).  Returns 1 with @c
+ * filled, 0 when the ring is empty, -EINVAL for a chain we cannot use
+ * (already given back with length 0).
+ */
+static int net_pop(struct drvbox_net *net, unsigned int q, bool writable,
+		   struct net_chain *c)
+{
+	struct virtio_device *vdev = &net->vdev;
+	struct net_hvq *h = &net->hvq[q];
+	u16 avail_idx, idx, flags;
+
+	if (!net_avail(net, q))
+		return 0;
+	avail_idx = virtio16_to_cpu(vdev, READ_ONCE(h->avail->idx));
+	virtio_rmb(true);
+	if ((u16)(avail_idx - h->last_avail) > h->num) {
+		pr_warn_ratelimited("%s: avail index jumped\n",
+				    dev_name(&vdev->dev));
+		h->last_avail = avail_idx;
+		return 0;
+	}
+	c->head = virtio16_to_cpu(vdev, h->avail->ring[h->last_avail % h->num]);
+	h->last_avail++;
+	c->nr = 0;
+	c->total = 0;
+	idx = c->head;
+	for (;;) {
+		struct vring_desc desc;
+		struct net_seg *s;
+
+		if (idx >= h->num || c->nr >= ARRAY_SIZE(c->segs) ||
+		    c->nr >= h->num)
+			goto bad;
+		desc = h->desc[idx];
+		flags = virtio16_to_cpu(vdev, desc.flags);
+		if (flags & VRING_DESC_F_INDIRECT ||
+		    !!(flags & VRING_DESC_F_WRITE) != writable)
+			goto bad;
+		s = &c->segs[c->nr++];
+		s->len = virtio32_to_cpu(vdev, desc.len);
+		s->addr = net_buffer(virtio64_to_cpu(vdev, desc.addr), s->len);
+		if (!s->addr || s->len > U32_MAX - c->total)
+			goto bad;
+		c->total += s->len;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 1;
+		idx = virtio16_to_cpu(vdev, desc.next);
+	}
+bad:
+	pr_warn_ratelimited("%s: bad %s chain at %u\n", dev_name(&vdev->dev),
+			    writable ? "rx" : "tx", c->head);
+	if (c->head < h->num)
+		net_push_used(net, h, c->head, 0);
+	return -EINVAL;
+}
+
+/* ---- the mediator (net->lock held) ------------------------------ */
+
+static void net_chain_to_slot(u8 *slot, const struct net_chain *c)
+{
+	u32 i, off = 0;
+
+	for (i = 0; i < c->nr; i++) {
+		memcpy(slot + off, c->segs[i].addr, c->segs[i].len);
+		off += c->segs[i].len;
+	}
+}
+
+/* Write @len bytes of @src at byte @off of the (writable) chain @c. */
+static void net_to_chain(const struct net_chain *c, u32 off, const u8 *src,
+			 u32 len)
+{
+	u32 i, n;
+
+	for (i = 0; i < c->nr && len; i++) {
+		if (off >= c->segs[i].len) {
+			off -= c->segs[i].len;
+			continue;
+		}
+		n = min(len, c->segs[i].len - off);
+		memcpy(c->segs[i].addr + off, src, n);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* The guest's tx_cons, checked to lie in [our tx_cons, tx_prod]. */
+static const char *net_read_tx_cons(struct drvbox_net *net)
+{
+	u32 cons = READ_ONCE(net->rings->tx_cons.val);
+
+	if (cons - net->tx_cons > net->tx_prod - net->tx_cons)
+		return "tx_cons index";
+	net->tx_cons = cons;
+	return NULL;
+}
+
+/* Host frames to the guest.  Returns NULL or the guest's violation. */
+static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
+{
+	struct net_chain *c;
+	const char *bad = NULL;
+	int ret;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;	/* the next kick tries again */
+	while (net_avail(net, NET_TX_VQ)) {
+		if (net->inc) {
+			bad = net_read_tx_cons(net);
+			if (bad || net->tx_prod - net->tx_cons >= NET_DEPTH)
+				break;	/* the guest's doorbell brings us back */
+		}
+		ret = net_pop(net, NET_TX_VQ, false, c);
+		if (ret <= 0) {
+			*tx_done |= ret < 0;
+			continue;
+		}
+		*tx_done = true;
+		if (!net->inc || c->total < NET_MIN_LEN ||
+		    c->total > DRVBOX_NET_SLOT_SIZE) {
+			net->stats.tx_dropped++;
+		} else {
+			u32 i = net->tx_prod & (NET_DEPTH - 1);
+			struct drvbox_net_desc e = { .len = c->total };
+
+			net_chain_to_slot(net->tx_slots +
+					  i * DRVBOX_NET_SLOT_SIZE, c);
+			memcpy(&net->txd[i], &e, sizeof(e));
+			net->tx_prod++;
+			net->stats.tx_packets++;
+			net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
+			*kick = true;
+		}
+		net_push_used(net, &net->hvq[NET_TX_VQ], c->head, 0);
+	}
+	kfree(c);
+	return bad;
+}
+
+/* The virtio_net_hdr the guest wrote for a received frame (a copy). */
+static const char *net_check_rx_hdr(struct drvbox_net *net,
+				    const struct virtio_net_hdr_v1 *hdr)
+{
+	/* no GUEST_CSUM / GUEST_TSO offered: a plain frame */
+	if (hdr->flags || hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return "rx header";
+	return NULL;
+}
+
+/* Guest frames to the host.  Returns NULL or the guest's violation. */
+static const char *net_rx(struct drvbox_net *net, bool *rx_done)
+{
+	u32 prod = READ_ONCE(net->rings->rx_prod.val);
+	struct net_chain *c;
+	const char *bad = NULL;
+
+	/* the entries and slots after the index that announced them */
+	smp_rmb();
+	if (prod - net->rx_cons > NET_DEPTH)
+		return "rx_prod index";
+	if (prod == net->rx_cons)
+		return NULL;
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	while (net->rx_cons != prod) {
+		u32 i = net->rx_cons & (NET_DEPTH - 1);
+		u8 *slot = net->rx_slots + i * DRVBOX_NET_SLOT_SIZE;
+		struct virtio_net_hdr_v1 hdr;
+		struct drvbox_net_desc e;
+		int ret;
+
+		memcpy(&e, &net->rxd[i], sizeof(e));
+		barrier();	/* validate the copy, never the ring */
+		if (e.len < NET_MIN_LEN || e.len > DRVBOX_NET_SLOT_SIZE ||
+		    e.flags || e.reserved) {
+			bad = "rx length";
+			break;
+		}
+		memcpy(&hdr, slot, sizeof(hdr));
+		barrier();
+		bad = net_check_rx_hdr(net, &hdr);
+		if (bad)
+			break;
+		if (!net->status || !(net->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+			net->stats.rx_dropped++;	/* nobody to take it */
+		} else {
+			ret = net_pop(net, NET_RX_VQ, true, c);
+			if (!ret)
+				break;	/* wait for virtio_net's refill */
+			*rx_done = true;
+			if (ret < 0)
+				continue;
+			if (c->total < e.len) {
+				net->stats.rx_dropped++;
+				net_push_used(net, &net->hvq[NET_RX_VQ],
+					      c->head, 0);
+			} else {
+				/* our header, the guest's frame */
+				memset(&hdr, 0, sizeof(hdr));
+				hdr.num_buffers = cpu_to_virtio16(&net->vdev, 1);
+				net_to_chain(c, 0, (u8 *)&hdr, sizeof(hdr));
+				net_to_chain(c, sizeof(hdr),
+					     slot + sizeof(hdr),
+					     e.len - sizeof(hdr));
+				net_push_used(net, &net->hvq[NET_RX_VQ],
+					      c->head, e.len);
+				net->stats.rx_packets++;
+				net->stats.rx_bytes += e.len - DRVBOX_NET_HDR_LEN;
+			}
+		}
+		net->rx_cons++;
+	}
+	WRITE_ONCE(net->rings->rx_cons.val, net->rx_cons);
+	kfree(c);
+	return bad;
+}
+
+/*
+ * Carrier: up while an incarnation is attached and its netdev has one.
+ * Returns true when virtio_net must be told (config change).
+ */
+static bool net_update_link(struct drvbox_net *net)
+{
+	u16 want = net->inc && net->guest_link ? VIRTIO_NET_S_LINK_UP : 0;
+
+	if (!net->configured ||
+	    virtio16_to_cpu(&net->vdev, net->config.status) == want)
+		return false;
+	net->config.status = cpu_to_virtio16(&net->vdev, want);
+	WRITE_ONCE(net->generation, net->generation + 1);
+	net->stats.carrier_changes++;
+	return net->vdev_state == NET_VDEV_REGISTERED;
+}
+
+static void net_config_changed(struct drvbox_net *net, bool changed)
+{
+	if (changed)
+		virtio_config_changed(&net->vdev);
+}
+
+/* The incarnation is gone (or broken).  net->lock held. */
+static bool net_detach(struct drvbox_net *net)
+{
+	net->inc = NULL;
+	net->rings = NULL;
+	net->txd = NULL;
+	net->rxd = NULL;
+	net->tx_slots = NULL;
+	net->rx_slots = NULL;
+	net->irq = NULL;
+	return net_update_link(net);
+}
+
+/* A guest mistake: count, log, and end the incarnation.  d->lock held. */
+static void net_violation(struct drvbox_domain *d, struct drvbox_net *net,
+			  const char *what)
+{
+	char why[DRVBOX_MSG_LEN];
+
+	d->protocol_errors++;
+	snprintf(why, sizeof(why), "guest protocol violation: %s (net:%s)",
+		 what, net->dev);
+	pr_warn_ratelimited("domain %s: %s, restarting it\n", d->name, why);
+	supervisor_kill_vmm(d, why);
+}
+
+static void net_work(struct work_struct *work)
+{
+	struct drvbox_net *net = container_of(to_delayed_work(work),
+					      struct drvbox_net, work);
+	struct drvbox_domain *d = net->dom;
+	struct drvbox_inc *broken = NULL;
+	bool tx_done = false, rx_done = false, kick = false, changed = false;
+	const char *bad;
+
+	mutex_lock(&net->lock);
+	bad = net_tx(net, &tx_done, &kick);
+	if (!bad && net->inc)
+		bad = net_rx(net, &rx_done);
+	if (kick && net->inc) {
+		/* entries and slots before the index that announces them */
+		smp_wmb();
+		WRITE_ONCE(net->rings->tx_prod.val, net->tx_prod);
+		drvbox_eventfd_signal(net->irq);
+	}
+	if (bad && net->inc) {
+		broken = net->inc;
+		changed = net_detach(net);
+	}
+	/* virtio_net schedules NAPI: let the softirq run when we are done */
+	local_bh_disable();
+	if (tx_done && net->hvq[NET_TX_VQ].vq)
+		vring_interrupt(0, net->hvq[NET_TX_VQ].vq);
+	if (rx_done && net->hvq[NET_RX_VQ].vq)
+		vring_interrupt(0, net->hvq[NET_RX_VQ].vq);
+	local_bh_enable();
+	mutex_unlock(&net->lock);
+	net_config_changed(net, changed);
+
+	if (broken) {
+		mutex_lock(&d->lock);
+		if (d->inc == broken)
+			net_violation(d, net, bad);
+		mutex_unlock(&d->lock);
+	}
+}
+
+/* ---- layout, the host page, the guest's answer -------------------- */
+
+/**
+ * net_domain_init() - create the net exports of a new domain
+ * @d: the domain, not yet visible; blk_domain_init() has laid out its
+ *	queues already
+ *
+ * Each net export gets the next doorbell/vector and NET_RING_STRIDE bytes
+ * of the shared area (rings, then TX and RX slots), after the block ones.
+ *
+ * Return: 0, -ENOMEM, or -ENOSPC when the doorbells run out.
+ */
+int net_domain_init(struct drvbox_domain *d)
+{
+	u32 i;
+
+	BUILD_BUG_ON(sizeof(struct drvbox_net_export_state) !=
+		     sizeof(struct drvbox_export_state));
+	BUILD_BUG_ON(sizeof(struct drvbox_net_rings) +
+		     2 * NET_DEPTH * sizeof(struct drvbox_net_desc) >
+		     DRVBOX_NET_SLOTS_OFFSET);
+	BUILD_BUG_ON(sizeof(struct virtio_net_hdr_v1) != DRVBOX_NET_HDR_LEN);
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_net *net;
+
+		if (strncmp(d->exports[i].spec, "net:", 4))
+			continue;
+		if (d->nr_doorbells >= DRVBOX_MAX_DOORBELLS)
+			return -ENOSPC;
+		net = kzalloc(sizeof(*net), GFP_KERNEL);
+		if (!net)
+			return -ENOMEM;	/* net_domain_destroy() frees the rest */
+		net->dom = d;
+		net->index = i;
+		strscpy(net->dev, d->exports[i].spec + 4, sizeof(net->dev));
+		net->queue = d->nr_doorbells++;
+		net->ring_offset = PAGE_ALIGN(d->shared_bytes);
+		d->shared_bytes = net->ring_offset + NET_RING_STRIDE;
+		mutex_init(&net->lock);
+		INIT_DELAYED_WORK(&net->work, net_work);
+		INIT_WORK(&net->register_work, net_register_work);
+		d->net[i] = net;
+	}
+	return 0;
+}
+
+/* At attach, before the VMM can map the area: the export requests. */
+void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
+{
+	struct drvbox_shared_host *host = inc->shared + DRVBOX_SHARED_HOST_OFFSET;
+	u32 i;
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_export_req *r = &host->exports[i];
+		struct drvbox_net *net = d->net[i];
+
+		if (!net)
+			continue;
+		strscpy(r->name, net->dev, sizeof(r->name));
+		r->type = DRVBOX_GUEST_DEV_NET;
+		r->nr_queues = 1;
+		r->queue_depth = NET_DEPTH;
+		r->slot_size = DRVBOX_NET_SLOT_SIZE;
+		r->first_queue_index = net->queue;
+		r->ring_offset = net->ring_offset;
+		r->ring_stride = NET_RING_STRIDE;
+	}
+	host->nr_exports = d->nr_exports;
+	host->export_seq = 1;
+}
+
+static const char *net_validate(const struct drvbox_net_export_state *s)
+{
+	u32 i;
+
+	if (s->nr_queues != 1)
+		return "export nr_queues";
+	if (s->flags & ~NET_KNOWN_FLAGS)
+		return "export flags";
+	if (!is_valid_ether_addr(s->mac))
+		return "export MAC address";
+	if (s->mtu < NET_MIN_MTU || s->mtu > NET_MAX_MTU)
+		return "export MTU";
+	if (s->padding)
+		return "export padding";
+	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
+		if (s->reserved[i])
+			return "export reserved";
+	return NULL;
+}
+
+/* The first READY answer decides the virtio device.  net->lock held. */
+static void net_configure(struct drvbox_net *net,
+			  const struct drvbox_net_export_state *s)
+{
+	net->features = BIT_ULL(VIRTIO_F_VERSION_1) |
+			BIT_ULL(VIRTIO_NET_F_MAC) |
+			BIT_ULL(VIRTIO_NET_F_STATUS) |
+			BIT_ULL(VIRTIO_NET_F_MTU);
+	memset(&net->config, 0, sizeof(net->config));
+	memcpy(net->config.mac, s->mac, ETH_ALEN);
+	/* the transport is little-endian only (VERSION_1) */
+	net->config.status = (__force __virtio16)cpu_to_le16(0);
+	net->config.max_virtqueue_pairs = (__force __virtio16)cpu_to_le16(1);
+	net->config.mtu = (__force __virtio16)cpu_to_le16(s->mtu);
+	memcpy(net->mac, s->mac, ETH_ALEN);
+	net->mtu = s->mtu;
+	net->configured = true;
+}
+
+/* One READY answer: attach net to @inc.  d->lock held. */
+static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
+		       struct drvbox_net *net,
+		       const struct drvbox_net_export_state *s)
+{
+	bool first = false, changed = false;
+	const char *bad;
+	u8 *q;
+
+	if (net->queue >= inc->nr_irqs)
+		return;	/* no irqfds yet: look again later */
+	net->last_inc = inc->number;
+	bad = net_validate(s);
+	if (bad) {
+		net_violation(d, net, bad);
+		return;
+	}
+
+	mutex_lock(&net->lock);
+	if (net->dead)
+		goto out;
+	if (!net->configured) {
+		net_configure(net, s);
+		first = true;
+	} else if (!ether_addr_equal(s->mac, net->mac)) {
+		/* another NIC: the host interface cannot follow it */
+		snprintf(net->error, sizeof(net->error),
+			 "MAC changed to %pM", s->mac);
+		pr_warn("domain %s: net:%s announced MAC %pM, the interface has %pM; not attached\n",
+			d->name, net->dev, s->mac, net->mac);
+		goto out;
+	}
+	q = inc->shared + net->ring_offset;
+	net->rings = (struct drvbox_net_rings *)q;
+	net->txd = (struct drvbox_net_desc *)(net->rings + 1);
+	net->rxd = net->txd + NET_DEPTH;
+	net->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
+	net->rx_slots = net->tx_slots + NET_DEPTH * DRVBOX_NET_SLOT_SIZE;
+	net->irq = inc->irqs[net->queue];
+	/* a fresh shared area: all indices are zero */
+	net->tx_prod = 0;
+	net->tx_cons = 0;
+	net->rx_cons = 0;
+	net->guest_link = s->flags & DRVBOX_NET_F_LINK_UP;
+	net->inc = inc;
+	net->error[0] = '\0';
+	changed = net_update_link(net);
+	pr_info("domain %s: net:%s ready in incarnation %u: MAC %pM, MTU %u, link %s\n",
+		d->name, net->dev, inc->number, s->mac, s->mtu,
+		net->guest_link ? "up" : "down");
+out:
+	mutex_unlock(&net->lock);
+	if (first)
+		queue_work(drvbox_wq, &net->register_work);
+	net_config_changed(net, changed);
+	net_kick(net);
+}
+
+/**
+ * net_guest_sync() - look at the stub's answers to our net export requests
+ * @d: the domain (d->lock held)
+ * @inc: d->inc
+ *
+ * The first answer other than NONE attaches (or refuses) the export for
+ * this incarnation; afterwards only the LINK_UP flag is followed.
+ */
+void net_guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
+{
+	const struct drvbox_shared_guest *g =
+		inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
+	u32 i;
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_net *net = d->net[i];
+		struct drvbox_net_export_state s;
+		bool changed;
+
+		if (!net)
+			continue;
+		memcpy(&s, &g->exports[i], sizeof(s));
+		barrier();	/* validate the copy, never the guest's page */
+		if (net->last_inc == inc->number) {
+			mutex_lock(&net->lock);
+			if (net->inc != inc) {
+				mutex_unlock(&net->lock);
+				continue;
+			}
+			if (s.flags & ~NET_KNOWN_FLAGS) {
+				mutex_unlock(&net->lock);
+				net_violation(d, net, "export flags");
+				continue;
+			}
+			net->guest_link = s.flags & DRVBOX_NET_F_LINK_UP;
+			changed = net_update_link(net);
+			mutex_unlock(&net->lock);
+			net_config_changed(net, changed);
+			continue;
+		}
+		switch (s.state) {
+		case DRVBOX_EXPORT_NONE:
+			break;
+		case DRVBOX_EXPORT_READY:
+			net_attach(d, inc, net, &s);
+			break;
+		case DRVBOX_EXPORT_ERROR:
+			net->last_inc = inc->number;
+			if (s.error >= 0 || s.error < -MAX_ERRNO) {
+				net_violation(d, net, "export error");
+				break;
+			}
+			mutex_lock(&net->lock);
+			snprintf(net->error, sizeof(net->error),
+				 "guest error %d", s.error);
+			mutex_unlock(&net->lock);
+			pr_info("domain %s: guest cannot export net:%s: error %d\n",
+				d->name, net->dev, s.error);
+			break;
+		default:
+			net->last_inc = inc->number;
+			net_violation(d, net, "export state");
+			break;
+		}
+	}
+}
+
+/* d->lock held: @inc ends; its memory goes right after this. */
+void net_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
+{
+	u32 i;
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_net *net = d->net[i];
+		bool changed = false;
+
+		if (!net)
+			continue;
+		mutex_lock(&net->lock);
+		if (net->inc == inc)
+			changed = net_detach(net);
+		mutex_unlock(&net->lock);
+		net_config_changed(net, changed);
+		net_kick(net);	/* drop what the host sends meanwhile */
+	}
+}
+
+/* A queue doorbell rang (maybe in hard irq context). */
+void net_doorbell(struct drvbox_domain *d, unsigned int doorbell)
+{
+	u32 i;
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_net *net = d->net[i];
+
+		if (net && doorbell == net->queue) {
+			net_kick(net);
+			return;
+		}
+	}
+}
+
+/* ---- registration, status, teardown ------------------------------ */
+
+static void net_release(struct device *dev)
+{
+	kfree(to_net(dev_to_virtio(dev)));
+}
+
+static void net_register_work(struct work_struct *work)
+{
+	struct drvbox_net *net = container_of(work, struct drvbox_net,
+					      register_work);
+	struct drvbox_domain *d = net->dom;
+	bool skip;
+	int ret;
+
+	mutex_lock(&net->lock);
+	skip = net->dead || net->vdev_state != NET_VDEV_NONE;
+	mutex_unlock(&net->lock);
+	if (skip)
+		return;
+	net->vdev.dev.parent = vt_root_device();
+	net->vdev.dev.release = net_release;
+	net->vdev.id.device = VIRTIO_ID_NET;
+	net->vdev.id.vendor = DRVBOX_PCI_VENDOR_ID;
+	net->vdev.config = &net_config_ops;
+	ret = register_virtio_device(&net->vdev);	/* virtio_net probes */
+	mutex_lock(&net->lock);
+	net->vdev_state = ret ? NET_VDEV_FAILED : NET_VDEV_REGISTERED;
+	mutex_unlock(&net->lock);
+	if (!ret)	/* a carrier change during the probe */
+		virtio_config_changed(&net->vdev);
+	mutex_lock(&d->lock);
+	if (ret)
+		pr_warn("domain %s: net:%s: cannot register virtio device: %d\n",
+			d->name, net->dev, ret);
+	else
+		pr_info("domain %s: net:%s is %s\n", d->name, net->dev,
+			dev_name(&net->vdev.dev));
+	net_status_fill(d);
+	mutex_unlock(&d->lock);
+}
+
+static int net_find_netdev(struct device *dev, void *data)
+{
+	if (!dev->class || strcmp(dev->class->name, "net"))
+		return 0;
+	strscpy(data, dev_name(dev), IFNAMSIZ);
+	return 1;
+}
+
+/*
+ * d->lock held: host_dev of each net export, the interface virtio_net
+ * made.  Looked up every time: the interface may be renamed.
+ */
+void net_status_fill(struct drvbox_domain *d)
+{
+	u32 i;
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_net *net = d->net[i];
+		char name[IFNAMSIZ] = "";
+
+		if (!net || READ_ONCE(net->vdev_state) != NET_VDEV_REGISTERED)
+			continue;
+		if (device_for_each_child(&net->vdev.dev, name, net_find_netdev))
+			strscpy(d->exports[i].host_dev, name,
+				sizeof(d->exports[i].host_dev));
+	}
+}
+
+/* One line of /sys/kernel/drvbox/domains/NAME/exports (d->lock held). */
+bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
+{
+	struct drvbox_net *net = d->net[i];
+	struct net_stats st;
+	const char *state;
+	bool link;
+
+	if (!net)
+		return false;
+	net_status_fill(d);
+	mutex_lock(&net->lock);
+	st = net->stats;
+	link = net->inc && net->guest_link;
+	state = net->inc ? "attached" : net->error[0] ? "error" :
+		net->configured ? "waiting" : "new";
+	*n += sysfs_emit_at(buf, *n,
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu\n",
+			    d->exports[i].spec,
+			    d->exports[i].host_dev[0] ?
+			    d->exports[i].host_dev : "-", state, net->mac,
+			    net->mtu, link ? "up" : "down", st.tx_packets,
+			    st.tx_bytes, st.tx_dropped, st.rx_packets,
+			    st.rx_bytes, st.rx_dropped, st.carrier_changes);
+	mutex_unlock(&net->lock);
+	return true;
+}
+
+/**
+ * net_domain_destroy() - remove the interfaces of a domain
+ * @d: a domain with no incarnation left (or never listed); no locks held
+ */
+void net_domain_destroy(struct drvbox_domain *d)
+{
+	u32 i;
+
+	for (i = 0; i < DRVBOX_MAX_EXPORTS; i++) {
+		struct drvbox_net *net;
+
+		mutex_lock(&d->lock);
+		net = d->net[i];
+		d->net[i] = NULL;
+		mutex_unlock(&d->lock);
+		if (!net)
+			continue;
+
+		mutex_lock(&net->lock);
+		net->dead = true;
+		if (net->inc)
+			net_detach(net);
+		mutex_unlock(&net->lock);
+		cancel_work_sync(&net->register_work);
+		if (net->vdev_state != NET_VDEV_REGISTERED) {
+			cancel_delayed_work_sync(&net->work);
+			if (net->vdev_state == NET_VDEV_FAILED)
+				put_device(&net->vdev.dev);	/* frees net */
+			else
+				kfree(net);
+			continue;
+		}
+		get_device(&net->vdev.dev);
+		unregister_virtio_device(&net->vdev);	/* virtio_net goes */
+		cancel_delayed_work_sync(&net->work);
+		put_device(&net->vdev.dev);	/* frees net */
+	}
+}

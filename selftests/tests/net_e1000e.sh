@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# An isolated e1000e: the NIC is passed through (VFIO) to a domain whose
+# stock e1000e driver runs it; the domain exports eth0, the host gets a
+# virtio_net interface with the NIC's MAC.  Against the other, native
+# e1000e in a netns over the test host's private hub: 1000 pings each way
+# over IPv4 and IPv6 with no loss, iperf3 TCP for 10 s; then a guest panic
+# during iperf3: the carrier goes down and comes back, iperf3 finishes.
+# Last, after stop, the same pings and iperf3 over the NIC on the host's
+# own e1000e: the native figures of the same run.  Host log clean.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/cli_lib.sh"
+. "$(dirname "$0")/kmod_lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
+. "$(dirname "$0")/net_lib.sh"
+cli_need_domains
+command -v iperf3 >/dev/null || skip "iperf3 is not installed (scripts/install-deps)"
+modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] ||
+	skip "virtio_net not available"
+
+MAC_ISO=52:54:00:db:00:01
+MAC_NAT=52:54:00:db:00:02
+iso=$(nic_bdf $MAC_ISO)
+nat=$(nic_bdf $MAC_NAT)
+pci_need "$iso" "e1000e with MAC $MAC_ISO"
+[ -n "$nat" ] || skip "no e1000e with MAC $MAC_NAT"
+[ "$(pci_driver "$iso")" = e1000e ] || skip "$iso is on '$(pci_driver "$iso")', not e1000e"
+isoif=$(nic_name "$iso")
+natif=$(nic_name "$nat")
+ip addr flush dev "$isoif"
+ip link set "$isoif" down
+NS=drvbox-nat
+D=ne0
+
+cleanup() {
+	"$DRVBOX" stop $D >/dev/null 2>&1
+	ip netns pids $NS 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del $NS 2>/dev/null
+	unload_drvbox
+}
+trap cleanup EXIT
+unload_drvbox
+load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
+dmesg_mark
+
+# the native side: its own netns, so traffic must cross the hub
+ip netns add $NS || fail "ip netns add"
+ip link set "$natif" netns $NS || fail "moving $natif to $NS"
+ip -n $NS addr add 10.213.8.2/24 dev "$natif"
+ip -n $NS addr add fd88::2/64 dev "$natif" nodad
+ip -n $NS link set "$natif" up
+ip -n $NS link set lo up
+ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
+
+t0=$(date +%s)
+"$DRVBOX" run --name $D --driver e1000e --pci "$iso" --export net:eth0 \
+	--timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
+	fail "drvbox run $D failed: $(cat /tmp/$D.err)"
+wait_until 120 net_has_dev $D ||
+	{ "$DRVBOX" logs $D | tail -n 30 | sed 's/^/# log: /'; fail "no host interface: $(net_exports $D)"; }
+NET_DEV=$(net_host_dev $D)
+expect_eq "MAC of $NET_DEV" "$(cat /sys/class/net/$NET_DEV/address)" $MAC_ISO
+ifindex=$(cat /sys/class/net/$NET_DEV/ifindex)
+ip addr add 10.213.8.1/24 dev "$NET_DEV"
+ip addr add fd88::1/64 dev "$NET_DEV" nodad
+ip link set "$NET_DEV" up
+carrier() { [ "$(cat /sys/class/net/$NET_DEV/carrier 2>/dev/null)" = "$1" ]; }
+wait_until 60 carrier 1 || fail "no carrier on $NET_DEV: $(net_exports $D)"
+log "$D: $NET_DEV up $(($(date +%s) - t0)) s after run; $(net_exports $D | cut -d' ' -f1-7)"
+
+# ping_both LABEL: 1000 pings each way, IPv4 and IPv6
+ping_both() {
+	local r
+	r=$(busybox ping -4 -A -q -c 1000 -W 5 10.213.8.2 2>&1) &&
+		echo "$r" | grep -q "1000 packets received" ||
+		{ echo "$r" | sed 's/^/# /'; fail "$1: IPv4 pings lost"; }
+	log "$1 IPv4 out: $(echo "$r" | sed -n 's/^round-trip //p')"
+	r=$(ip netns exec $NS busybox ping -4 -A -q -c 1000 -W 5 10.213.8.1 2>&1) &&
+		echo "$r" | grep -q "1000 packets received" ||
+		{ echo "$r" | sed 's/^/# /'; fail "$1: IPv4 pings back lost"; }
+	log "$1 IPv4 back: $(echo "$r" | sed -n 's/^round-trip //p')"
+	r=$(busybox ping -6 -A -q -c 1000 -W 5 fd88::2 2>&1) &&
+		echo "$r" | grep -q "1000 packets received" ||
+		{ echo "$r" | sed 's/^/# /'; fail "$1: IPv6 pings lost"; }
+	log "$1 IPv6 out: $(echo "$r" | sed -n 's/^round-trip //p')"
+	r=$(ip netns exec $NS busybox ping -6 -A -q -c 1000 -W 5 fd88::1 2>&1) &&
+		echo "$r" | grep -q "1000 packets received" ||
+		{ echo "$r" | sed 's/^/# /'; fail "$1: IPv6 pings back lost"; }
+	log "$1 IPv6 back: $(echo "$r" | sed -n 's/^round-trip //p')"
+}
+
+# iperf_run LABEL SECONDS: TCP to the native side; prints Mbit/s
+iperf_run() {
+	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1
+	sleep 0.5
+	iperf3 -c 10.213.8.2 -t "$2" -J >/tmp/$D.iperf 2>&1 ||
+		{ tail -n 20 /tmp/$D.iperf | sed 's/^/# iperf3: /'; fail "$1: iperf3 failed"; }
+	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("%.2f Mbit/s, %d retransmits" % (e["sum_received"]["bits_per_second"]/1e6, e["sum_sent"].get("retransmits", 0)))' /tmp/$D.iperf
+}
+
+ping_both isolated
+log "isolated iperf3 TCP 10 s: $(iperf_run isolated 10)"
+expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
+
+# a guest panic during iperf3
+ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1
+sleep 0.5
+iperf3 -c 10.213.8.2 -t 60 -J >/tmp/$D.iperf-crash 2>&1 &
+ipid=$!
+sleep 5
+"$DRVBOX" crash $D --how panic >/dev/null || fail "drvbox crash failed"
+wait_until 30 carrier 0 || fail "carrier still up after the panic"
+log "panic: $NET_DEV carrier down"
+wait_until 180 carrier 1 || fail "carrier not back: $(net_exports $D)"
+log "incarnation $(status_field $D incarnation): $NET_DEV carrier up again"
+wait $ipid || { tail -n 20 /tmp/$D.iperf-crash | sed 's/^/# iperf3: /'; fail "iperf3 failed across the panic"; }
+log "iperf3 across the panic: $(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("sent %d bytes, received %d bytes in 60 s" % (e["sum_sent"]["bytes"], e["sum_received"]["bytes"]))' /tmp/$D.iperf-crash)"
+r=$(busybox ping -4 -A -q -c 20 -W 5 10.213.8.2 2>&1) && echo "$r" | grep -q "20 packets received" ||
+	{ echo "$r" | sed 's/^/# /'; fail "no traffic after the panic"; }
+log "after the panic: 20 pings, $(echo "$r" | sed -n 's/^round-trip //p')"
+log "$(net_exports $D)"
+expect_eq "same interface" "$(net_host_dev $D)" "$NET_DEV"
+
+"$DRVBOX" stop $D >/dev/null || fail "drvbox stop failed"
+# the NIC's own interface may come back with the same name: go by ifindex
+gone() { ! ip -o link show | grep -q "^$ifindex: "; }
+wait_until 10 gone || fail "$NET_DEV (ifindex $ifindex) still there after stop"
+
+# native: the same NIC on the host's e1000e
+wait_driver "$iso" e1000e 30
+for i in $(seq 20); do isoif=$(nic_name "$iso"); [ -n "$isoif" ] && break; sleep 0.5; done
+[ -n "$isoif" ] || fail "no host interface for $iso after stop"
+NET_DEV=$isoif
+ip addr add 10.213.8.1/24 dev "$NET_DEV"
+ip addr add fd88::1/64 dev "$NET_DEV" nodad
+ip link set "$NET_DEV" up
+wait_until 60 carrier 1 || fail "no carrier on the native $NET_DEV"
+ping_both native
+log "native iperf3 TCP 10 s: $(iperf_run native 10)"
+ip addr flush dev "$NET_DEV"
+ip link set "$NET_DEV" down
+cleanup
+trap - EXIT
+dmesg_check_clean net_e1000e
