@@ -17,9 +17,10 @@ blk_domain_need
 modinfo null_blk >/dev/null 2>&1 || skip "no null_blk module for the test host's kernel"
 
 D=bb0
-trap '"$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox; rmmod null_blk 2>/dev/null' EXIT
+trap '"$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox; rmmod null_blk 2>/dev/null; kvm_pin_stop' EXIT
 unload_drvbox
 load_drvbox vmm_path="$(cli_vmm_path)"
+kvm_pin_start
 dmesg_mark
 
 # bench DEV: prefill, then B_IOPS (4k randread) and B_MBPS (128k read)
@@ -68,5 +69,6 @@ printf '{"kernel":"%s","isolated":{"randread4k_iops":%s,"read128k_mbps":%s},"nat
 	"$KVER" "$iso_iops" "$iso_mbps" "$nat_iops" "$nat_mbps" \
 	> "$DRVBOX_TREE/build/bench/blk_domain_null-$KVER.json"
 trap - EXIT
+kvm_pin_stop
 unload_drvbox
 dmesg_check_clean blk_domain_bench

@@ -21,11 +21,12 @@ blk_domain_need
 D=bc0
 W=/tmp/bc0
 rm -rf $W; mkdir -p $W
-trap 'touch $W/stop; wait; "$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox' EXIT
+trap 'touch $W/stop; [ -n "${loop:-}" ] && wait $loop; "$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox; kvm_pin_stop' EXIT
 unload_drvbox
 # The test is about replay, not timeouts: a nested boot on a loaded build
 # machine can take longer than the default 60 s io_timeout_ms.
 load_drvbox vmm_path="$(cli_vmm_path)" io_timeout_ms=300000
+kvm_pin_start
 dmesg_mark
 
 blk_domain_start $D --driver null_blk "${BLK_DOMAIN_NULL_PARAMS[@]}" \
@@ -59,11 +60,11 @@ for how in panic vmm-kill; do
 	n=$((n + 1))
 	wait_incarnation $D $n 180
 	wait_until 30 replayed_gt "$replayed" ||
-		fail "$how: nothing replayed: $(blk_exports $D)"
+		{ blk_domain_diag $D; fail "$how: nothing replayed: $(blk_exports $D)"; }
 	runs=$(wc -l < $W/runs)
 	# I/O goes on in the new incarnation: one more whole fio run
 	wait_until 60 runs_ge $((runs + 2)) ||
-		fail "$how: fio makes no progress after recovery: $(blk_exports $D)"
+		{ blk_domain_diag $D; fail "$how: fio makes no progress after recovery: $(blk_exports $D)"; }
 	log "$how: incarnation $n serves the disk; $(blk_exports $D | cut -d' ' -f3,6-)"
 done
 touch $W/stop
@@ -89,5 +90,6 @@ done
 expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
 blk_domain_stop $D
 trap - EXIT
+kvm_pin_stop
 unload_drvbox
 dmesg_check_clean blk_domain_crash
