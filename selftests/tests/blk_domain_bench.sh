@@ -18,8 +18,7 @@ modinfo null_blk >/dev/null 2>&1 || skip "no null_blk module for the test host's
 
 D=bb0
 trap '"$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox; rmmod null_blk 2>/dev/null; kvm_pin_stop' EXIT
-unload_drvbox
-load_drvbox vmm_path="$(cli_vmm_path)"
+blk_domain_load
 kvm_pin_start
 dmesg_mark
 

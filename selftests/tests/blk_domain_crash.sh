@@ -22,10 +22,8 @@ D=bc0
 W=/tmp/bc0
 rm -rf $W; mkdir -p $W
 trap 'touch $W/stop; [ -n "${loop:-}" ] && wait $loop; "$DRVBOX" stop $D >/dev/null 2>&1; unload_drvbox; kvm_pin_stop' EXIT
-unload_drvbox
-# The test is about replay, not timeouts: a nested boot on a loaded build
-# machine can take longer than the default 60 s io_timeout_ms.
-load_drvbox vmm_path="$(cli_vmm_path)" io_timeout_ms=300000
+# replay is tested, not timeouts: a nested boot here can outlast 60 s
+blk_domain_load io_timeout_ms=300000
 kvm_pin_start
 dmesg_mark
 
@@ -47,6 +45,7 @@ fio_loop() {
 }
 replayed_gt() { [ "$(blk_stat $D replayed)" -gt "$1" ]; }
 runs_ge() { [ "$(wc -l < $W/runs)" -ge "$1" ]; }
+in_flight() { [ "$(blk_stat $D pending)" -gt 0 ]; }
 
 : > $W/runs
 fio_loop &
@@ -56,9 +55,11 @@ sleep 3
 n=1
 for how in panic vmm-kill; do
 	replayed=$(blk_stat $D replayed)
+	# crash while fio has requests in flight (not between two runs)
+	wait_until 20 in_flight || fail "$how: no request in flight: $(blk_exports $D)"
 	"$DRVBOX" crash $D --how $how >/dev/null || fail "drvbox crash --how $how failed"
 	n=$((n + 1))
-	wait_incarnation $D $n 180
+	wait_incarnation $D $n 450
 	wait_until 30 replayed_gt "$replayed" ||
 		{ blk_domain_diag $D; fail "$how: nothing replayed: $(blk_exports $D)"; }
 	runs=$(wc -l < $W/runs)

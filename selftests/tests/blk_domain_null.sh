@@ -15,8 +15,7 @@ blk_domain_need
 
 D=bn0
 trap '"$DRVBOX" stop $D >/dev/null 2>&1; umount /tmp/bn0-mnt 2>/dev/null; unload_drvbox; kvm_pin_stop' EXIT
-unload_drvbox
-load_drvbox vmm_path="$(cli_vmm_path)"
+blk_domain_load
 kvm_pin_start
 dmesg_mark
 
