@@ -14,9 +14,9 @@
 blk_domain_need
 
 D=bn0
-trap '"$DRVBOX" stop $D >/dev/null 2>&1; umount /tmp/bn0-mnt 2>/dev/null; unload_drvbox' EXIT
-unload_drvbox
-load_drvbox vmm_path="$(cli_vmm_path)"
+trap '"$DRVBOX" stop $D >/dev/null 2>&1; umount /tmp/bn0-mnt 2>/dev/null; unload_drvbox; kvm_pin_stop' EXIT
+blk_domain_load
+kvm_pin_start
 dmesg_mark
 
 t0=$(ms_now)
@@ -78,5 +78,6 @@ expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)"
 expect_eq incarnation "$(status_field $D incarnation)" 1
 blk_domain_stop $D
 trap - EXIT
+kvm_pin_stop
 unload_drvbox
 dmesg_check_clean blk_domain_null
