@@ -66,6 +66,9 @@ for c in ${RECOV_CASES:-panic oops bug hang vmm-kill}; do
 		"$DRVBOX" crash $D --how vmm-kill >/dev/null || fail "drvbox crash $D --how vmm-kill"
 	fi
 	wait $fio_pid || { cat /tmp/recov-$c.fio; blk_domain_logs $D; fail "$c: fio failed across the crash"; }
+	recov_fio_kb /tmp/recov-$c.fio
+	expect_eq "$c: KiB fio wrote" "$RECOV_WRITE_KB" $((2 * SIZE_MIB * 1024))
+	expect_eq "$c: KiB fio read back" "$RECOV_READ_KB" $((2 * SIZE_MIB * 1024))
 	t_fio=$(($(ms_now) - t0))
 	recov_sampler_stop
 	wait_incarnation $D 2 300
@@ -75,6 +78,7 @@ for c in ${RECOV_CASES:-panic oops bug hang vmm-kill}; do
 
 	recov_fio "rf-$c" $BLK_DEV $seed $off $SIZE_MIB --verify_only > /tmp/recov-$c.vfy 2>&1 ||
 		{ cat /tmp/recov-$c.vfy; fail "$c: the verify-only pass found bad data"; }
+	expect_eq "$c: KiB of the verify-only pass" "$RECOV_READ_KB" $((2 * SIZE_MIB * 1024))
 	log "$c: verify-only pass in $(($(ms_now) - t0)) ms"
 
 	crashes=$(status_field $D crashes)

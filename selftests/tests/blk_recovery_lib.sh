@@ -100,11 +100,31 @@ recov_longest_stall() {
 # writes, iodepth 32, two jobs on their own SIZE_MIB regions from
 # OFFSET_MIB, crc32c verification interleaved with the writes
 # (verify_backlog), so that reads and writes are in flight whenever the
-# fault fires.  SEED makes the data of each case its own.
+# fault fires.  SEED makes the data of each case its own.  Fails on any
+# I/O or verify error; sets RECOV_READ_KB and RECOV_WRITE_KB (terse v3
+# fields 6 and 47) so the caller can check that everything was read.
 recov_fio() {
-	local name=$1 dev=$2 seed=$3 off=$4 size=$5
+	local name=$1 dev=$2 seed=$3 off=$4 size=$5 out rc
 	shift 5
-	fio_verify "$name" "$dev" --rw=randwrite --bs=4k --iodepth=32 --numjobs=2 \
-		--group_reporting --offset=${off}M --offset_increment=${size}M \
-		--size=${size}M --randseed="$seed" --verify_backlog=256 "$@"
+	out=$(fio --name="$name" --filename=/dev/"$dev" --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --iodepth=32 --numjobs=2 --group_reporting \
+		--offset=${off}M --offset_increment=${size}M --size=${size}M \
+		--randseed="$seed" --verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--verify_backlog=256 --output-format=terse --terse-version=3 "$@" 2>&1)
+	rc=$?
+	echo "$out"
+	local last
+	last=$(echo "$out" | tail -n1)
+	RECOV_READ_KB=$(echo "$last" | cut -d';' -f6)
+	RECOV_WRITE_KB=$(echo "$last" | cut -d';' -f47)
+	[ $rc = 0 ] && [ "$(echo "$last" | cut -d';' -f5)" = 0 ]
+}
+
+# recov_fio_kb FILE: RECOV_READ_KB and RECOV_WRITE_KB from a recov_fio
+# output saved in FILE (a recov_fio run in the background).
+recov_fio_kb() {
+	local last
+	last=$(tail -n1 "$1")
+	RECOV_READ_KB=$(echo "$last" | cut -d';' -f6)
+	RECOV_WRITE_KB=$(echo "$last" | cut -d';' -f47)
 }
