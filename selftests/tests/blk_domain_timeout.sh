@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Nothing hangs when a real domain dies for good.  flaky_blk over the
+# isolated nvme, restarts disabled (--no-restart), an ext4 mounted from the
+# host's /dev/vdX, then flaky_blk's hang fault (interrupts off, spinning in
+# queue_rq, the one vCPU gone):
+# 1. the outstanding read fails with EIO io_timeout_ms (5 s) after the last
+#    completion, while the supervisor has not noticed the hang yet;
+# 2. the filesystem's own writes and sync end (with errors) instead of
+#    hanging;
+# 3. once the supervisor kills the hung domain (heartbeat lost) it is
+#    FAILED, and new I/O fails at once;
+# 4. the filesystem unmounts, the domain stops, the nvme is the host's again,
+#    and the host log is clean.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/cli_lib.sh"
+. "$(dirname "$0")/kmod_lib.sh"
+. "$(dirname "$0")/blk_lib.sh"
+. "$(dirname "$0")/blk_domain_lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
+. "$(dirname "$0")/blk_recovery_lib.sh"
+recov_need
+
+IO_TIMEOUT_MS=5000
+# mkfs (no discard) + mount + one file are a few hundred requests; the hang
+# fires during the dd below.
+FAULT_AFTER=2000
+D=dt0
+mnt=/tmp/dt-mnt
+PARAMS=/sys/module/drvbox/parameters
+trap 'recov_sampler_stop; umount $mnt 2>/dev/null; "$DRVBOX" stop $D >/dev/null 2>&1
+	unload_drvbox' EXIT
+unload_drvbox
+# The heartbeat timeout starts long so that the I/O timeout is what ends the
+# first read; it is shortened afterwards (the parameter is read at each
+# supervisor tick).
+load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 \
+	heartbeat_timeout_ms=600000 io_timeout_ms=$IO_TIMEOUT_MS
+dmesg_mark
+
+dt_failed() { [ "$(cat /sys/kernel/drvbox/domains/$D/state)" = failed ]; }
+recov_start $D hang $FAULT_AFTER --no-restart
+mkfs.ext4 -q -F -E nodiscard /dev/$BLK_DEV || fail "mkfs.ext4"
+mkdir -p $mnt
+mount /dev/$BLK_DEV $mnt || fail "mount"
+head -c $((1 << 20)) /dev/urandom > $mnt/before || fail "write a file"
+sync -f $mnt/before || fail "sync before the fault"
+before=$(recov_done_count $D)
+[ "$before" -lt $FAULT_AFTER ] ||
+	fail "mkfs and mount took $before requests, the fault fired before the test"
+log "mkfs + mount + 1 MiB: $before requests"
+
+# 1. dd reads until the hang: its read is stuck in the dead guest
+recov_sampler_start $D
+dd if=/dev/$BLK_DEV of=/dev/null bs=4k iflag=direct count=$((2 * FAULT_AFTER)) \
+	status=none 2>/tmp/dt.dd && fail "dd across the hang succeeded"
+t_eio=$(($(date +%s%N) / 1000000))
+recov_sampler_stop
+grep -q 'Input/output error' /tmp/dt.dd || fail "dd: expected EIO, got: $(cat /tmp/dt.dd)"
+t_last=$(tail -n1 "$RECOV_SAMPLES" | cut -d' ' -f1)
+took=$((t_eio - t_last))
+log "hang: EIO $took ms after the last completion (io_timeout_ms $IO_TIMEOUT_MS)"
+[ $took -ge $((IO_TIMEOUT_MS - 500)) ] || fail "EIO after $took ms, before io_timeout_ms"
+[ $took -le $((IO_TIMEOUT_MS + 5000)) ] || fail "EIO only after $took ms"
+"$DRVBOX" logs $D | grep -q "flaky_blk: injecting hang after $FAULT_AFTER requests" ||
+	{ blk_domain_logs $D; fail "no 'injecting hang' line in the domain's log"; }
+expect_eq "state while hung" "$(status_field $D state)" running
+[ "$(blk_stat $D timeouts)" -ge 1 ] || fail "no timeouts counted: $(blk_exports $D)"
+
+# 2. the filesystem's writes to the hung domain end too
+t0=$(ms_now)
+{ head -c $((2 << 20)) /dev/urandom > $mnt/after; } 2>/dev/null
+timeout 120 sync -f $mnt 2>/dev/null
+rc=$?
+[ $rc != 124 ] || fail "sync on the hung domain did not return in 120 s"
+[ $rc != 0 ] || fail "sync of 2 MiB to the hung domain succeeded"
+log "ext4 sync on the hung domain: failed (status $rc) after $(($(ms_now) - t0)) ms"
+
+# 3. the supervisor notices the hang: FAILED, no restart, I/O fails at once
+echo 3000 > $PARAMS/heartbeat_timeout_ms || fail "set heartbeat_timeout_ms"
+wait_until 60 dt_failed ||
+	fail "not failed after the heartbeat timeout: $("$DRVBOX" status $D)"
+expect_eq reason "$(status_field $D last_crash_reason)" "heartbeat lost"
+expect_eq incarnation "$(status_field $D incarnation)" 1
+t0=$(ms_now)
+dd if=/dev/$BLK_DEV of=/dev/null bs=4k iflag=direct count=1 skip=17 status=none 2>/tmp/dt.dd &&
+	fail "read from the failed domain succeeded"
+took=$(($(ms_now) - t0))
+grep -q 'Input/output error' /tmp/dt.dd || fail "dd: expected EIO, got: $(cat /tmp/dt.dd)"
+# "at once": well under io_timeout_ms (dd itself takes a second or two to
+# start on a loaded build machine)
+[ $took -lt $((IO_TIMEOUT_MS - 1000)) ] || fail "EIO from the failed domain took $took ms"
+log "failed domain: EIO after $took ms"
+
+# 4. unmount, stop; the nvme comes back to the host
+t0=$(ms_now)
+timeout 60 umount $mnt || fail "umount of the ext4 on the dead domain failed or hung"
+grep -q " $mnt " /proc/mounts && fail "$mnt still mounted"
+log "umount: $(($(ms_now) - t0)) ms; $(blk_exports $D | cut -d' ' -f3-)"
+recov_stop $D
+unload_drvbox
+trap - EXIT
+dmesg_check_clean blk_domain_timeout
