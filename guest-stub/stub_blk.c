@@ -39,6 +39,7 @@
 #include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/wait.h>
 
 #include "stub.h"
@@ -84,6 +85,7 @@ struct stub_blk_slot {
  * @sq: the request entries after them (the host writes them)
  * @cq: the completion entries after those (we write them)
  * @sq_cons: next request to consume (the IRQ thread only)
+ * @seen_prod: sq_prod at the watchdog's last look (the watchdog only)
  * @cq_lock: serializes completions (end_io runs in any context)
  * @cq_prod: next completion entry (under @cq_lock)
  * @irq_name: for /proc/interrupts
@@ -98,6 +100,7 @@ struct stub_blk_queue {
 	struct drvbox_blk_req *sq;
 	struct drvbox_blk_cpl *cq;
 	u32 sq_cons;
+	u32 seen_prod;
 	spinlock_t cq_lock;
 	u32 cq_prod;
 	char irq_name[64];
@@ -116,6 +119,9 @@ struct stub_blk_queue {
  * @slot_table: nr_queues * BLK_DEPTH GPAs, read once by the host
  * @inflight: bios submitted and not yet ended
  * @idle: woken when @inflight drops to 0 (under a queue's cq_lock)
+ * @watchdog: looks at the rings every STUB_BLK_WATCHDOG_MS (see
+ *	stub_blk_watchdog())
+ * @rescues: times the watchdog found requests no interrupt had announced
  * @queues: the queues
  */
 struct stub_blk {
@@ -129,8 +135,12 @@ struct stub_blk {
 	u64 *slot_table;
 	atomic_t inflight;
 	wait_queue_head_t idle;
+	struct timer_list watchdog;
+	unsigned long rescues;
 	struct stub_blk_queue queues[DRVBOX_EXPORT_MAX_QUEUES];
 };
+
+#define STUB_BLK_WATCHDOG_MS	250
 
 /* ---- completions (any context) ------------------------------------ */
 
@@ -358,6 +368,39 @@ static irqreturn_t stub_blk_thread(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/*
+ * The ring watchdog.  A request the host posted is normally announced by
+ * the queue's MSI-X vector.  Should that interrupt be lost (an incarnation's
+ * first requests arrive moments after the vector was unmasked), the request
+ * would wait forever and so would the host's I/O.  Every
+ * STUB_BLK_WATCHDOG_MS the watchdog compares each queue's sq_prod with what
+ * the IRQ thread has consumed; if requests are waiting and sq_prod has not
+ * moved since the last look, it wakes the thread itself and says so.  It
+ * costs one shared-memory read per queue per period and no exit.
+ */
+static void stub_blk_watchdog(struct timer_list *t)
+{
+	struct stub_blk *b = from_timer(b, t, watchdog);
+	u32 i;
+
+	for (i = 0; i < b->nr_queues; i++) {
+		struct stub_blk_queue *q = &b->queues[i];
+		u32 prod = READ_ONCE(q->rings->sq_prod.val);
+
+		if (prod != READ_ONCE(q->rings->sq_cons.val) &&
+		    prod == q->seen_prod && q->irq) {
+			b->rescues++;
+			dev_warn_ratelimited(&b->sd->pdev->dev,
+					     "%s queue %u: requests up to %u waited without an interrupt; serving them (%lu rescues)\n",
+					     b->name, i, prod, b->rescues);
+			irq_wake_thread(q->irq, q);
+		}
+		q->seen_prod = prod;
+	}
+	mod_timer(&b->watchdog,
+		  jiffies + msecs_to_jiffies(STUB_BLK_WATCHDOG_MS));
+}
+
 /* ---- export and unexport (the export work) ------------------------ */
 
 /* The request as the host's layout promises it; 0 or -EINVAL. */
@@ -582,6 +625,9 @@ int stub_blk_export(struct stub_dev *sd, const struct drvbox_export_req *req,
 	if (ret)
 		goto err_slots;
 
+	timer_setup(&b->watchdog, stub_blk_watchdog, 0);
+	mod_timer(&b->watchdog,
+		  jiffies + msecs_to_jiffies(STUB_BLK_WATCHDOG_MS));
 	answer->nr_queues = nr;
 	answer->slots_gpa = virt_to_phys(b->slot_table);
 	/* the slot table and the slots before the answer that names them */
@@ -616,6 +662,8 @@ void stub_blk_unexport(struct stub_blk *b)
 {
 	u32 q;
 
+	/* del_timer_sync() copes with a timer that re-arms itself */
+	del_timer_sync(&b->watchdog);
 	stub_blk_free_irqs(b);
 	wait_event(b->idle, !atomic_read(&b->inflight));
 	for (q = 0; q < b->nr_queues; q++) {
