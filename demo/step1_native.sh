@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Demo step 1, inside its own test host: flaky_blk loaded NATIVELY, stacked
+# over the test host's nvme drvbox-nvme1, with its panic armed half way
+# through a file copy.  The panic takes the whole test host down, so this
+# script never finishes: demo.sh checks that the test host died (exit 125)
+# and shows the kernel's panic lines from the console.
+set -uo pipefail
+. "$(dirname "$0")/../selftests/lib/common.sh"
+. "$DRVBOX_TREE/selftests/tests/pci_lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+FLAKY_KO="$KBUILD/selftests/drivers/flaky_blk.ko"
+[ -r "$FLAKY_KO" ] || die "$FLAKY_KO not built"
+ctrl=$(nvme_ctrl drvbox-nvme1) || die "no nvme controller with serial drvbox-nvme1"
+ns=$(nvme_ns "$ctrl")
+[ -n "$ns" ] && [ -b "/dev/$ns" ] || die "$ctrl has no namespace"
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
+	die "cannot mount debugfs"
+# so that flaky_blk's "injecting panic" line reaches the console too
+echo 8 > /proc/sys/kernel/printk
+
+say "Load flaky_blk.ko into the test host's own kernel, stacked over its nvme /dev/$ns"
+show insmod "$FLAKY_KO" lower="/dev/$ns" || die "insmod flaky_blk failed"
+[ -b /dev/flakyb0 ] || die "/dev/flakyb0 did not appear"
+demo_source_file
+demo_mkfs_mount flakyb0
+
+# The copy takes about 2 requests per MiB here (the nvme takes 512 KiB
+# requests); arm the panic for half of them, counted from now.
+stats=/sys/kernel/debug/flaky_blk
+half=$((DEMO_COPY_MIB))
+echo "$half" > $stats/fault_after || die "cannot set fault_after"
+echo panic > $stats/fault || die "cannot arm the panic"
+say "Copy $DEMO_COPY_MIB MiB onto it; flaky_blk is armed to panic after $half more requests (half way)"
+demo_copy_start
+t0=$(secs_now)
+while kill -0 "$COPY_PID" 2>/dev/null; do
+	note "$(secs_since "$t0") s: $(demo_copied_mib) MiB copied"
+	sleep 1
+done
+# Only reached if the fault did not fire: demo.sh fails on a live host.
+wait "$COPY_PID"
+echo "demo step 1: the copy finished and the host is still up (rc $?)"
+exit 0
