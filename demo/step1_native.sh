@@ -26,11 +26,12 @@ show insmod "$FLAKY_KO" lower="/dev/$ns" || die "insmod flaky_blk failed"
 demo_source_file
 demo_mkfs_mount flakyb0
 
-# The copy takes about 2 requests per MiB here (the nvme takes 512 KiB
-# requests); arm the panic for half of them, counted from now.
+# Natively the nvme takes 512 KiB requests, and each 4 MiB piece below
+# adds a journal commit and a flush: the copy makes ~11 requests per 4 MiB.
+# Arm the panic for 64 requests from now: a third of the way through.
 stats=/sys/kernel/debug/flaky_blk
-half=$DEMO_COPY_MIB
-echo "$half" > $stats/fault_after || die "cannot set fault_after"
+after=64
+echo "$after" > $stats/fault_after || die "cannot set fault_after"
 echo panic > $stats/fault || die "cannot arm the panic"
 say "Copy $DEMO_COPY_MIB MiB onto it; flaky_blk is armed to panic after $after more requests"
 # In 4 MiB pieces, so that the screen shows how far it got (natively the
