@@ -13,7 +13,7 @@ DEMO_COPY_MIB=64
 DEMO_MNT=/tmp/demo-mnt
 # Where inside.sh leaves its figures for demo.sh's summary (build/ is the
 # one directory the test host writes back to the build machine).
-DEMO_RESULTS="$DRVBOX_TREE/build/demo/$KVER"
+DEMO_RESULTS="$DRVBOX_TREE/build/demo/$KVER/results"
 
 secs_now() { date +%s.%N | cut -c1-14; }
 # secs_since T0: seconds since T0 (from secs_now), one decimal
@@ -40,11 +40,12 @@ demo_mkfs_mount() {
 }
 
 # demo_copy_start: copy the source into the file system in the background,
-# 1 MiB writes with O_DIRECT (each one goes to the disk while we watch,
-# not into the page cache), then fsync.  Sets COPY_PID.
+# 128 KiB writes with O_DIRECT, one at a time (each goes to the disk while
+# we watch, not into the page cache, and is exactly one request all the way
+# down: nothing to merge), then fsync.  Sets COPY_PID.
 demo_copy_start() {
 	rm -f /tmp/demo-dd.err
-	dd if=/tmp/demo-src of="$DEMO_MNT/demo-src" bs=1M oflag=direct conv=fsync \
+	dd if=/tmp/demo-src of="$DEMO_MNT/demo-src" bs=128k oflag=direct conv=fsync \
 		status=none 2>/tmp/demo-dd.err &
 	COPY_PID=$!
 }
