@@ -19,9 +19,13 @@ say "The test host: a stock Debian kernel $(uname -r) with nested KVM and an IOM
 [ -c /dev/kvm ] || die "/dev/kvm missing"
 [ -d /sys/kernel/iommu_groups/0 ] || die "no IOMMU groups"
 dmesg_mark
-# (drvbox.ko starts its VMM from the build tree for this demo; a loaded
-# build machine can take minutes per nested boot)
-show insmod "$DRVBOX_KO" vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 ||
+# drvbox.ko starts its VMM from the build tree for this demo.  A domain's
+# reboot takes 1-3 minutes here (nested KVM under emulation), longer than
+# the default io_timeout_ms (60 s) after which a waiting request fails with
+# EIO: give requests 10 minutes to see the domain back.
+note "A driver domain reboots in 1-3 minutes on this emulated machine (well under a second"
+note "on hardware), so requests may wait 10 minutes for it here (io_timeout_ms=600000)."
+show insmod "$DRVBOX_KO" vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 io_timeout_ms=600000 ||
 	die "insmod drvbox.ko failed"
 trap 'for d in demo-blk demo-net; do "$DRVBOX" stop $d >/dev/null 2>&1; done; rmmod drvbox 2>/dev/null' EXIT
 show "$DRVBOX" version || die "drvbox version failed"

@@ -3,7 +3,7 @@
 # Demo step 2, inside the test host (run by inside.sh with drvbox.ko
 # loaded): the same flaky_blk, isolated in a driver domain and stacked over
 # the nvme drvbox-nvme0 passed through with VFIO.  /dev/vdX appears on the
-# host; ext4 on it; the panic fires half way through the copy; the domain
+# host; ext4 on it; the panic fires part way through the copy; the domain
 # restarts, the copy finishes; after stop the nvme is the host's again and
 # the file on it has the source's checksum.  Figures go to $DEMO_RESULTS.
 #
@@ -35,7 +35,7 @@ dmesg_mark
 
 say "Step 2: the same driver isolated by drvbox, over the nvme $bdf passed through with VFIO"
 note "The guest gets the nvme controller (its stock nvme driver) and flaky_blk.ko stacked on"
-note "it, armed with fault=panic fault_after=$fault_after: the same panic, about half way"
+note "it, armed with fault=panic fault_after=$fault_after: the same panic, part way"
 note "through the copy.  The host only sees /dev/vdX, made by its stock virtio_blk."
 params=(--param flaky_blk.lower=/dev/nvme0n1 --param flaky_blk.lower_wait_ms=60000)
 [ "$fault_after" = 0 ] ||
