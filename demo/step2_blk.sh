@@ -148,7 +148,9 @@ note "sha256 matches the source: every byte arrived, across the crash"
 fsck.ext4 -f -n "/dev/$ns" > /tmp/demo-fsck 2>&1 || { cat /tmp/demo-fsck; die "fsck.ext4 -f found problems"; }
 note "fsck.ext4 -f: clean"
 (dmesg_check_clean demo-step2) >/tmp/demo-dmesg 2>&1 || { cat /tmp/demo-dmesg; die "the host's kernel log shows a problem"; }
-note "the host's kernel log has no oops, warning, BUG or hung task"
+ioerr=$(dmesg_since_mark | grep -E 'I/O error|EXT4-fs error|Buffer I/O' || true)
+[ -z "$ioerr" ] || { echo "$ioerr" | head -n 5; die "the host's kernel log shows I/O errors"; }
+note "the host's kernel log has no oops, warning, BUG, hung task or I/O error"
 
 mkdir -p "$DEMO_RESULTS"
 printf '2|flaky_blk over nvme, isolated|%s|%s s (copy paused %s s)|%s MiB (%s replayed)|%s\n' \
