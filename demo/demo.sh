@@ -64,7 +64,7 @@ rc=${PIPESTATUS[0]}
 s2=$(( $(date +%s) - t2 ))
 [ "$rc" = 0 ] || die "steps 2-3: $(grep -m1 'DEMO FAILED' "$out/inside.log" || echo "testhost exit $rc") (log $out/inside.log)"
 for s in 2 3; do
-	[ -s "$out/step$s" ] || die "step $s left no figures in $out/step$s"
+	[ -s "$out/results/step$s" ] || die "step $s left no figures in $out/results/step$s"
 done
 
 # ---- 4. summary ----
@@ -72,10 +72,10 @@ say "Step 4: summary ($kver)"
 {
 	echo "step|driver|restarts|outage|data moved|errors"
 	echo "-|-|-|-|-|-"
-	cat "$out/step1" "$out/step2" "$out/step3"
+	cat "$out/step1" "$out/results/step2" "$out/results/step3"
 } | column -t -s'|' | sed 's/^/    /'
-e2=$(cut -d'|' -f6 "$out/step2")
-e3=$(cut -d'|' -f6 "$out/step3")
+e2=$(cut -d'|' -f6 "$out/results/step2")
+e3=$(cut -d'|' -f6 "$out/results/step3")
 [ "$e2" = 0 ] && [ "$e3" = 0 ] || die "errors counted in the summary (step 2: $e2, step 3: $e3)"
 echo
 echo "Wall time: step 1 ${s1} s, steps 2-3 ${s2} s, all $(( $(date +%s) - start )) s (including the build)."
