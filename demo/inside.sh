@@ -1,58 +1,61 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The part of the demo that runs inside the test host.
-set -euo pipefail
-. "$(dirname "$0")/../selftests/lib/common.sh"
+# The part of the demo that runs inside the test host, after step 1's own
+# boot: load drvbox.ko, then step 2 (flaky_blk isolated over the passed-
+# through nvme) and step 3 (e1000e isolated), then unload.
+#
+#   demo/inside.sh [STEP...]   (default: 2 3)
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../selftests/lib/common.sh"
+. "$DRVBOX_TREE/selftests/tests/cli_lib.sh"
+. "$here/lib.sh"
 
-say() { printf '\n==> %s\n' "$*"; }
-show() { echo "\$ $*"; "$@"; }
-die() { echo "DEMO FAILED: $*"; exit 1; }
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(2 3)
+rm -rf "$DEMO_RESULTS"
 
-say "The test host runs a stock kernel with nested KVM:"
-show uname -r
+say "The test host: a stock Debian kernel $(uname -r) with nested KVM and an IOMMU"
 [ -c /dev/kvm ] || die "/dev/kvm missing"
-show ls -l /dev/kvm
+[ -d /sys/kernel/iommu_groups/0 ] || die "no IOMMU groups"
+dmesg_mark
+# drvbox.ko starts its VMM from the build tree for this demo.  A domain's
+# reboot takes 1-3 minutes here (nested KVM under emulation), longer than
+# the default io_timeout_ms (60 s) after which a waiting request fails with
+# EIO: give requests 10 minutes to see the domain back.
+note "A driver domain reboots in 1-3 minutes on this emulated machine (well under a second"
+note "on hardware), so requests may wait 10 minutes for it here (io_timeout_ms=600000)."
+show insmod "$DRVBOX_KO" vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 io_timeout_ms=600000 ||
+	die "insmod drvbox.ko failed"
+# Test-host workaround, not a drvbox feature: KVM flips the preempt-notifier
+# static key (code patched in __schedule with int3) whenever the number of
+# VMs goes 0 -> 1 -> 0, i.e. at every restart of the only domain.  Under
+# QEMU's multi-threaded TCG the other vCPU can still run the stale int3
+# after the patch completed: "Oops: int3" in __schedule took this test host
+# down once during a domain restart.  An idle VM held open for the whole
+# run keeps the key on, so nothing is patched while domains come and go.
+/usr/bin/python3 -c 'import os, fcntl, time
+k = os.open("/dev/kvm", os.O_RDWR)
+fcntl.ioctl(k, 0xAE01, 0)  # KVM_CREATE_VM
+time.sleep(1 << 30)' &
+kvm_hold=$!
+note "(an idle KVM VM is held open for the run: see the comment in demo/inside.sh)"
+trap 'for d in demo-blk demo-net; do "$DRVBOX" stop $d >/dev/null 2>&1; done; rmmod drvbox 2>/dev/null; kill $kvm_hold 2>/dev/null' EXIT
+show "$DRVBOX" version || die "drvbox version failed"
 
-say "Load drvbox.ko"
-show insmod "$DRVBOX_KO"
-[ -c /dev/drvbox ] || die "/dev/drvbox did not appear"
-show ls -l /dev/drvbox
-show "$TOOLS/drvbox" version || die "version check failed"
-dmesg | grep 'drvbox:' | tail -n 2
-
-DRVBOX="$TOOLS/drvbox"
-# Leave nothing running if a step fails.
-trap '"$DRVBOX" stop demo0 >/dev/null 2>&1; rmmod drvbox 2>/dev/null' EXIT
-echo "(drvbox.ko starts its VMM from the build tree for this demo)"
-rmmod drvbox
-insmod "$DRVBOX_KO" vmm_path="$TOOLS/drvbox-vmm"
-
-say "Run the null_blk driver in a driver domain: a KVM guest booting this same kernel"
-show "$DRVBOX" run --name demo0 --driver null_blk || die "drvbox run failed"
-show "$DRVBOX" ls
-"$DRVBOX" logs demo0 | grep -E 'drvbox-init: (loaded|dev)' ||
-	die "the guest's console does not show null_blk loaded"
-
-say "Make the driver domain's kernel panic: only the domain dies"
-show "$DRVBOX" crash demo0 --how panic || die "crash failed"
-t0=$(date +%s)
-until [ "$(cat /sys/kernel/drvbox/domains/demo0/restarts)" -ge 1 ] &&
-      [ "$(cat /sys/kernel/drvbox/domains/demo0/state)" = running ]; do
-	[ $(( $(date +%s) - t0 )) -lt 180 ] || die "demo0 did not come back"
-	sleep 0.5
+for s in "${steps[@]}"; do
+	case "$s" in
+	2) "$here/step2_blk.sh" || die "step 2 failed" ;;
+	3) "$here/step3_net.sh" || die "step 3 failed" ;;
+	2:*) "$here/step2_blk.sh" "${s#2:}" || die "step 2 failed" ;;
+	*) die "unknown step $s" ;;
+	esac
 done
-echo "demo0 is running again after $(( $(date +%s) - t0 )) s"
-show "$DRVBOX" status demo0
-echo "The panic, as the guest printed it (drvbox logs keeps earlier incarnations):"
-"$DRVBOX" logs demo0 | grep -m1 'Kernel panic - not syncing' || die "panic not in the log"
-if dmesg | grep -E "$DMESG_BAD" | grep -v 'drvbox: domain'; then
-	die "the host's kernel log shows a problem"
-fi
-echo "The host's kernel log has no oops, warning or hung task: the host never noticed."
 
-say "Stop the domain and unload drvbox.ko"
-show "$DRVBOX" stop demo0
-show rmmod drvbox
+say "Unload drvbox.ko"
+show rmmod drvbox || die "rmmod drvbox failed"
 trap - EXIT
+kill $kvm_hold 2>/dev/null
 [ ! -e /dev/drvbox ] || die "/dev/drvbox still there after rmmod"
-echo "/dev/drvbox is gone."
+(dmesg_check_clean demo) >/tmp/demo-dmesg 2>&1 || { cat /tmp/demo-dmesg; die "the host's kernel log shows a problem"; }
+echo "drvbox.ko unloaded; the host's kernel log is clean for the whole run."
