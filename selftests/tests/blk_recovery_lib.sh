@@ -110,7 +110,7 @@ recov_fio() {
 		--rw=randwrite --bs=4k --iodepth=32 --numjobs=2 --group_reporting \
 		--offset=${off}M --offset_increment=${size}M --size=${size}M \
 		--randseed="$seed" --verify=crc32c --verify_fatal=1 --do_verify=1 \
-		--verify_backlog=256 --output-format=terse --terse-version=3 "$@" 2>&1)
+		--verify_backlog=256 --verify_state_save=0 --output-format=terse --terse-version=3 "$@" 2>&1)
 	rc=$?
 	echo "$out"
 	local last
