@@ -11,7 +11,8 @@
 # nothing may time out; the host log stays clean.  The outage (last request
 # completed before the fault to the first completed after it) is logged.
 #
-# RECOV_CASES (default "panic oops bug hang vmm-kill") picks cases.
+# RECOV_CASES (default "panic oops bug hang vmm-kill") picks cases;
+# make check runs each case as its own test (blk_recovery_CASE.sh).
 # See blk_recovery_lib.sh for why flaky_blk's fault fires once.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/cli_lib.sh"
@@ -41,12 +42,16 @@ load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 \
 dmesg_mark
 
 summary=""
-n=0
 for c in ${RECOV_CASES:-panic oops bug hang vmm-kill}; do
-	n=$((n + 1))
+	# n is fixed per case, not per position: each case writes its own
+	# region with its own seed, so a lost write can never read back as
+	# another case's identical data
 	case $c in
-	panic|oops|bug|hang) fault=$c ;;
-	vmm-kill) fault=none ;;
+	panic) n=1; fault=$c ;;
+	oops) n=2; fault=$c ;;
+	bug) n=3; fault=$c ;;
+	hang) n=4; fault=$c ;;
+	vmm-kill) n=5; fault=none ;;
 	*) fail "unknown case $c" ;;
 	esac
 	D=rf$n
