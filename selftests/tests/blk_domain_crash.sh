@@ -81,6 +81,10 @@ expect_eq "fio runs with an error" "$bad" 0
 # idle disk: crash, then one read; it waits for the next incarnation
 t0=$(ms_now)
 "$DRVBOX" crash $D --how panic >/dev/null || fail "drvbox crash --how panic failed"
+# crash returns once the command is posted; a read issued before the guest
+# acts on it could still be served by the dying incarnation
+wait_until 120 st_ge $D incarnation $((n + 1)) ||
+	fail "incarnation $((n + 1)) did not start after the panic"
 dd if=/dev/$BLK_DEV of=/dev/null bs=4k count=1 iflag=direct status=none ||
 	fail "the read after the crash failed"
 t1=$(ms_now)
