@@ -51,13 +51,22 @@ bench_start() {
 	trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
 }
 
-# export_host_dev NAME: the host block device of domain NAME's first export.
+# export_host_dev NAME: the host device of domain NAME's first export,
+# waiting up to 180 s for it (the guest driver may probe after the domain
+# is running, e.g. nvme, and the stub answers once the device exists).
 export_host_dev() {
-	"$DRVBOX" ls --json | python3 -c '
+	local i dev
+	for i in $(seq 1 180); do
+		dev=$("$DRVBOX" ls --json | python3 -c '
 import json, sys
 for d in json.load(sys.stdin):
     if d["name"] == sys.argv[1] and d["exports"]:
-        print(d["exports"][0]["host_dev"])' "$1"
+        print(d["exports"][0].get("host_dev") or "")' "$1")
+		[ -n "$dev" ] && [ -e "/sys/class/block/$dev" -o -e "/sys/class/net/$dev" ] &&
+			{ echo "$dev"; return 0; }
+		sleep 1
+	done
+	return 1
 }
 
 # fio_job DEV RW BS IODEPTH: one job's summary (bench/fio_summary.py)

@@ -60,7 +60,12 @@ for i in $(seq 1 "$recoveries"); do
 	"$DRVBOX" crash bnull_blk --how panic >/dev/null || fail "crash failed"
 	wait_until 300 "bnull_blk back" dom_attr_gt bnull_blk incarnation "$inc"
 	wait_until 300 "bnull_blk running" dom_state_is bnull_blk running
-	sleep 2		# reads after the recovery are stamped by now
+	# reads flow again once the new incarnation has re-announced the disk
+	t_run=$(now_ms)
+	for _ in $(seq 1 600); do
+		[ "$(tail -n1 "$stamps" 2>/dev/null || echo 0)" -gt "$t_run" ] 2>/dev/null && break
+		sleep 0.5
+	done
 	t_first=$(awk -v t="$t0" '$1 > t { if (prev && $1 - prev > gap) {
 		gap = $1 - prev; first = $1 } } { prev = $1 }
 		END { if (first) print first }' "$stamps")
