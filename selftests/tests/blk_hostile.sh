@@ -10,7 +10,7 @@
 . "$(dirname "$0")/blk_lib.sh"
 
 for mode in blk-bad-id blk-dup blk-len blk-index blk-status blk-slot blk-storm; do
-	kmod_setup heartbeat_timeout_ms=3000
+	kmod_setup heartbeat_timeout_ms=10000
 	D=hostile
 	if [ $mode = blk-slot ]; then
 		# refused at READY: no disk until incarnation 2

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/kmod_lib.sh"
 . "$(dirname "$0")/blk_lib.sh"
 
-kmod_setup heartbeat_timeout_ms=3000
+kmod_setup heartbeat_timeout_ms=10000
 D=blkrec
 blk_start $D blk 128 --vcpus 2 --limit 20
 
@@ -29,7 +29,7 @@ crash_during_fio panic 3
 blk_teardown $D
 
 # The VMM itself exits with requests in flight (fake: after 200 requests).
-kmod_setup heartbeat_timeout_ms=3000
+kmod_setup heartbeat_timeout_ms=10000
 D=blkexit
 blk_start $D blk-exit 64
 fio_verify exit $BLK_DEV --rw=randwrite --bs=4k --iodepth=32 --size=16M ||

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
 # Transparent recovery under a filesystem (issue 6): ext4 on the host's
 # /dev/vdX, backed by flaky_blk stacked over the isolated nvme.  flaky_blk
 # oopses (oops=panic in the guest) while a checksummed tree is copied in and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
 # Crash/restart cycles of a real domain leak nothing: afterwards host
 # MemAvailable is back within 8 MiB of the start, and no VMM process or
 # eventfd is left.  `make check` runs 20 cycles per kernel to stay within

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
 # An isolated e1000e: the NIC is passed through (VFIO) to a domain whose
 # stock e1000e driver runs it; the domain exports eth0, the host gets a
 # virtio_net interface with the NIC's MAC.  Against the other, native

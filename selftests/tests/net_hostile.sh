@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
 # A hostile guest on the net rings: an RX entry longer than its slot, an
 # RX header asking for an offload that was not offered, a tx_cons index
 # beyond what was posted.  Each is one protocol error and restarts the
