@@ -42,20 +42,7 @@ expect_eq serial "$(cat $sys/serial)" "drvbox-$D-flakyb0"
 expect_eq size "$(cat $sys/size)" $((128 * 2048))
 expect_eq write_cache "$(cat $sys/queue/write_cache)" "write back"
 
-mkfs.ext4 -q -F /dev/$BLK_DEV || fail "mkfs.ext4"
-mkdir -p $mnt
-mount /dev/$BLK_DEV $mnt || fail "mount"
-for i in $(seq 1 20); do
-	mkdir -p $mnt/d$((i % 4))
-	head -c $((i * 37 * 1024)) /dev/urandom > $mnt/d$((i % 4))/f$i
-done
-(cd $mnt && find . -type f | sort | xargs sha256sum) > /tmp/bf.sum
-umount $mnt || fail "umount"
-echo 3 > /proc/sys/vm/drop_caches
-fsck.ext4 -f -n /dev/$BLK_DEV > /tmp/bf.fsck 2>&1 || { sed 's/^/# /' /tmp/bf.fsck; fail "fsck"; }
-mount /dev/$BLK_DEV $mnt || fail "mount again"
-(cd $mnt && sha256sum -c --quiet /tmp/bf.sum) || fail "checksums differ after remount"
-umount $mnt || fail "umount"
+ext4_roundtrip $BLK_DEV bf
 log "ext4 on isolated flaky_blk: 20 files, fsck clean, checksums match after remount"
 
 head -c $((4 << 20)) /dev/urandom |

@@ -32,21 +32,7 @@ expect_eq write_cache "$(cat $sys/queue/write_cache)" "write back"
 dmesg_since_mark | grep -q "domain $D: blk:nullb0 ready in incarnation 1: 1073741824 bytes, 2 queue(s)" ||
 	fail "the host log does not show the export ready with 2 queues"
 
-mkfs.ext4 -q -F /dev/$BLK_DEV || fail "mkfs.ext4"
-mnt=/tmp/bn0-mnt
-mkdir -p $mnt
-mount /dev/$BLK_DEV $mnt || fail "mount"
-for i in $(seq 1 20); do
-	mkdir -p $mnt/d$((i % 4))
-	head -c $((i * 37 * 1024)) /dev/urandom > $mnt/d$((i % 4))/f$i
-done
-(cd $mnt && find . -type f | sort | xargs sha256sum) > /tmp/bn0.sum
-umount $mnt || fail "umount"
-echo 3 > /proc/sys/vm/drop_caches
-fsck.ext4 -f -n /dev/$BLK_DEV > /tmp/bn0.fsck 2>&1 || { sed 's/^/# /' /tmp/bn0.fsck; fail "fsck"; }
-mount /dev/$BLK_DEV $mnt || fail "mount again"
-(cd $mnt && sha256sum -c --quiet /tmp/bn0.sum) || fail "checksums differ after remount"
-umount $mnt || fail "umount"
+ext4_roundtrip $BLK_DEV bn0
 log "ext4: 20 files written, fsck clean, checksums match after remount"
 
 fio_verify rand4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=32 --numjobs=2 \

@@ -21,21 +21,7 @@ expect_eq pbs "$(cat $sys/queue/physical_block_size)" 4096
 [ "$(cat $sys/queue/max_hw_sectors_kb)" -ge 128 ] || true
 log "max_sectors_kb $(cat $sys/queue/max_sectors_kb), max_segments $(cat $sys/queue/max_segments), cache $(cat $sys/queue/write_cache)"
 
-mkfs.ext4 -q -F /dev/$BLK_DEV || fail "mkfs.ext4"
-mnt=/tmp/blkfs-mnt
-mkdir -p $mnt
-mount /dev/$BLK_DEV $mnt || fail "mount"
-for i in $(seq 1 20); do
-	mkdir -p $mnt/d$((i % 4))
-	head -c $((i * 37 * 1024)) /dev/urandom > $mnt/d$((i % 4))/f$i
-done
-(cd $mnt && find . -type f | sort | xargs sha256sum) > /tmp/blkfs.sum
-umount $mnt || fail "umount"
-echo 3 > /proc/sys/vm/drop_caches
-fsck.ext4 -f -n /dev/$BLK_DEV > /tmp/blkfs.fsck 2>&1 || { sed 's/^/# /' /tmp/blkfs.fsck; fail "fsck"; }
-mount /dev/$BLK_DEV $mnt || fail "mount again"
-(cd $mnt && sha256sum -c --quiet /tmp/blkfs.sum) || fail "checksums differ after remount"
-umount $mnt || fail "umount"
+ext4_roundtrip $BLK_DEV blkfs
 log "ext4: 20 files written, fsck clean, checksums match after remount"
 
 fio_verify rand4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=32 --size=32M \

@@ -59,3 +59,25 @@ blk_teardown() {
 	kmod_teardown "$name"
 	rm -f "$BLK_DISK"
 }
+
+# ext4_roundtrip DEV TAG: mkfs.ext4 on /dev/DEV, write a tree of 20 files
+# and their checksums, umount, fsck -f clean, remount, the checksums match,
+# umount.  Mounts on /tmp/TAG-mnt (a test's EXIT trap may umount that).
+ext4_roundtrip() {
+	local dev=$1 mnt=/tmp/$2-mnt sums=/tmp/$2.sum i
+	mkfs.ext4 -q -F /dev/$dev || fail "mkfs.ext4"
+	mkdir -p $mnt
+	mount /dev/$dev $mnt || fail "mount"
+	for i in $(seq 1 20); do
+		mkdir -p $mnt/d$((i % 4))
+		head -c $((i * 37 * 1024)) /dev/urandom > $mnt/d$((i % 4))/f$i
+	done
+	(cd $mnt && find . -type f | sort | xargs sha256sum) > $sums
+	umount $mnt || fail "umount"
+	echo 3 > /proc/sys/vm/drop_caches
+	fsck.ext4 -f -n /dev/$dev > /tmp/$2.fsck 2>&1 ||
+		{ sed 's/^/# /' /tmp/$2.fsck; fail "fsck"; }
+	mount /dev/$dev $mnt || fail "mount again"
+	(cd $mnt && sha256sum -c --quiet $sums) || fail "checksums differ after remount"
+	umount $mnt || fail "umount"
+}
