@@ -28,7 +28,7 @@ trap 'recov_sampler_stop; umount $mnt 2>/dev/null; "$DRVBOX" stop $D >/dev/null 
 	unload_drvbox' EXIT
 unload_drvbox
 load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000 \
-	heartbeat_timeout_ms=10000 io_timeout_ms=300000
+	heartbeat_timeout_ms=30000 io_timeout_ms=300000
 dmesg_mark
 
 rm -rf $src && mkdir -p $src || fail "mkdir $src"
