@@ -4,6 +4,7 @@
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$BENCH_DIR/../selftests/lib/common.sh"
 . "$BENCH_DIR/../selftests/lib/domain.sh"
+. "$BENCH_DIR/../selftests/tests/blk_lib.sh"
 
 : "${BENCH_OUT:?BENCH_OUT must name the results directory}"
 : "${QUICK:=0}"
@@ -51,19 +52,18 @@ bench_start() {
 	trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
 }
 
-# export_host_dev NAME: the host device of domain NAME's first export,
-# waiting up to 180 s for it (the guest driver may probe after the domain
-# is running, e.g. nvme, and the stub answers once the device exists).
+# export_host_dev NAME: the host device of domain NAME's first export
+# (blk_host_dev from the selftests), waiting up to 180 s for it: the guest
+# driver may probe after the domain is running (nvme), and the stub answers
+# once the device exists.
 export_host_dev() {
 	local i dev
 	for i in $(seq 1 180); do
-		dev=$("$DRVBOX" ls --json | python3 -c '
-import json, sys
-for d in json.load(sys.stdin):
-    if d["name"] == sys.argv[1] and d["exports"]:
-        print(d["exports"][0].get("host_dev") or "")' "$1")
-		[ -n "$dev" ] && [ -e "/sys/class/block/$dev" -o -e "/sys/class/net/$dev" ] &&
-			{ echo "$dev"; return 0; }
+		if blk_has_dev "$1"; then
+			dev=$(blk_host_dev "$1")
+			[ -e "/sys/class/block/$dev" ] || [ -e "/sys/class/net/$dev" ] &&
+				{ echo "$dev"; return 0; }
+		fi
 		sleep 1
 	done
 	return 1
