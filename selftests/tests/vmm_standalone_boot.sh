@@ -44,5 +44,9 @@ grep -q '^drvbox-init: dev blk nullb0 1073741824$' "$log" ||
 if grep -q '/dev/drvbox_stub: ' "$log"; then
 	fail "init could not talk to the stub: $(grep '/dev/drvbox_stub: ' "$log" | head -n1)"
 fi
-grep -q 'Kernel panic\|BUG:\|WARNING:' "$log" && fail "guest kernel complained"
+# A soft lockup report only says the emulator starved a vCPU (nested
+# under TCG on a busy machine); anything else is the guest's own trouble.
+if grep 'Kernel panic\|BUG:\|WARNING:' "$log" | grep -qv 'soft lockup'; then
+	fail "guest kernel complained: $(grep 'Kernel panic\|BUG:\|WARNING:' "$log" | head -n1)"
+fi
 log "booted $KVER (2 vCPUs) to nullb0 in about $ms ms wall, VMM setup included"
