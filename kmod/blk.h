@@ -3,8 +3,10 @@
  * Isolated block devices: one struct drvbox_blk per "export=blk:DEV" of a
  * domain (see docs/block.md).
  *
- *   host virtio_blk --(host vrings)--> virtio_transport.c (device side)
- *     --> blk_export.c: in-flight table, slots in guest RAM, queue rings
+ *   host virtio_blk --(host vrings)--> virtio_transport.c (struct
+ *     drvbox_vdev: virtio_config_ops, chain walker, used ring)
+ *     --> blk_export.c: request parsing, in-flight table, slots in guest
+ *         RAM, queue rings
  *     --> the guest stub (untrusted) --> the isolated driver
  *
  * Lifetimes: a drvbox_blk is created with its domain and lives until the
@@ -16,8 +18,9 @@
  * including blk->inc, which is set and cleared under d->lock AND blk->lock
  * (lock order d->lock -> blk->lock).  While blk->inc == inc under blk->lock,
  * inc's guest RAM, shared area and irqfds are valid: vmm_release() detaches
- * every blk (blk_incarnation_end()) before it frees them.  notify() from
- * virtio_blk only queues blk->work.
+ * every blk (blk_incarnation_end()) before it frees them.  blk->lock is
+ * also blk->vd's lock (vdev.h): features, config and the host vrings.
+ * notify() from virtio_blk only queues blk->work.
  */
 #ifndef _DRVBOX_BLK_H
 #define _DRVBOX_BLK_H
@@ -25,12 +28,11 @@
 #include <linux/blkdev.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/virtio.h>
 #include <linux/virtio_blk.h>
-#include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
 #include "drvbox.h"
+#include "vdev.h"
 
 /* Data segments a request may have: seg_max (slot_size / PAGE_SIZE). */
 #define BLK_SEG_MAX		(DRVBOX_BLK_SLOT_SIZE / PAGE_SIZE)
@@ -92,25 +94,12 @@ struct blk_gqueue {
 	struct blk_slot slots[DRVBOX_BLK_QUEUE_DEPTH];
 };
 
-/* The device side of one host vring (host-private memory). */
-struct blk_hvq {
-	struct virtqueue *vq;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	u32 num;
-	u16 last_avail;
-	u16 used_idx;
-};
-
 struct blk_stats {
 	u64 reads, writes, bytes, flushes, discards, replayed, timeouts, errors;
 };
 
-enum blk_vdev_state { VDEV_NONE, VDEV_REGISTERED, VDEV_FAILED };
-
 struct drvbox_blk {
-	struct virtio_device vdev;
+	struct drvbox_vdev vd;		/* the virtio device (transport) */
 	struct drvbox_domain *dom;	/* outlives us: we die in its finalize */
 	unsigned int index;		/* export index */
 	char dev[32];			/* guest device name */
@@ -122,17 +111,10 @@ struct drvbox_blk {
 	struct mutex lock;
 	struct delayed_work work;	/* the mediator */
 	struct work_struct register_work;
-	enum blk_vdev_state vdev_state;
 	bool configured;		/* config filled from a READY answer */
 	bool dead;			/* domain destroyed: fail everything */
 
-	/* virtio device state (the transport) */
-	u8 status;
-	u64 features;
-	u32 generation;
-	struct virtio_blk_config config;
-	struct blk_hvq hvq[DRVBOX_EXPORT_MAX_QUEUES];
-	u32 nr_hvq;
+	struct virtio_blk_config config;	/* vd's config space */
 
 	/* the guest side, while attached to an incarnation */
 	struct drvbox_inc *inc;
@@ -160,17 +142,5 @@ void blk_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc);
 void blk_doorbell(struct drvbox_domain *d, unsigned int doorbell);
 void blk_status_fill(struct drvbox_domain *d);
 ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf);
-void blk_kick(struct drvbox_blk *blk);
-
-/* virtio_transport.c */
-int vt_init(void);
-void vt_exit(void);
-int vt_register(struct drvbox_blk *blk);
-void vt_unregister(struct drvbox_blk *blk);
-int vt_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out);
-void vt_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
-		 u32 written);
-void vt_config_changed(struct drvbox_blk *blk);
-int vt_host_dev(struct drvbox_blk *blk, char *buf, size_t len);
 
 #endif /* _DRVBOX_BLK_H */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Block exports: the mediator between the host's virtio_blk (through
- * virtio_transport.c) and the guest stub's queue rings.
+ * virtio_transport.c) and the guest stub's queue rings.  The generic
+ * device side of the host vrings is struct drvbox_vdev (vdev.h); the
+ * virtio-blk request format is parsed here.
  *
  * Every request taken from a host vring goes into a table in host memory
  * (struct blk_req, on blk->waiting until posted).  Posting copies WRITE
@@ -27,6 +29,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 
 #include "blk.h"
 #include "compat.h"
@@ -51,10 +55,47 @@ MODULE_PARM_DESC(io_timeout_ms, "ms after which a block request the domain has n
 static void blk_work(struct work_struct *work);
 static void blk_register_work(struct work_struct *work);
 
-void blk_kick(struct drvbox_blk *blk)
+static struct drvbox_blk *to_blk(struct drvbox_vdev *v)
+{
+	return container_of(v, struct drvbox_blk, vd);
+}
+
+static void blk_kick(struct drvbox_blk *blk)
 {
 	mod_delayed_work(drvbox_wq, &blk->work, 0);
 }
+
+/* ---- the virtio device (struct vdev_ops) -------------------------- */
+
+static void blk_vdev_kick(struct drvbox_vdev *v)
+{
+	blk_kick(to_blk(v));
+}
+
+/* virtio_blk removed its disk before del_vqs: nothing is in flight. */
+static void blk_vdev_stop(struct drvbox_vdev *v)
+{
+	struct drvbox_blk *blk = to_blk(v);
+
+	cancel_delayed_work_sync(&blk->work);
+	/* the mediator sees no vrings now: timeouts and failing go on */
+	if (!blk->dead)
+		blk_kick(blk);
+}
+
+static void blk_vdev_release(struct drvbox_vdev *v)
+{
+	kfree(to_blk(v));
+}
+
+static const struct vdev_ops blk_vdev_ops = {
+	.device_id	= VIRTIO_ID_BLOCK,
+	.max_vqs	= DRVBOX_EXPORT_MAX_QUEUES,
+	.vring_num	= BLK_VRING_NUM,
+	.kick		= blk_vdev_kick,
+	.stop		= blk_vdev_stop,
+	.release	= blk_vdev_release,
+};
 
 /* ---- layout, fixed when the domain is created -------------------- */
 
@@ -129,6 +170,8 @@ int blk_domain_init(struct drvbox_domain *d)
 		blk->ring_offset = BLK_RINGS_OFFSET + (next - 1) * BLK_RING_STRIDE;
 		next += per;
 		mutex_init(&blk->lock);
+		vdev_setup(&blk->vd, &blk_vdev_ops, &blk->lock, &blk->config,
+			   sizeof(blk->config));
 		INIT_DELAYED_WORK(&blk->work, blk_work);
 		INIT_WORK(&blk->register_work, blk_register_work);
 		INIT_LIST_HEAD(&blk->waiting);
@@ -174,6 +217,140 @@ void blk_guest_running(struct drvbox_domain *d, struct drvbox_inc *inc)
 		drvbox_eventfd_signal(inc->irqs[DRVBOX_VEC_CONTROL]);
 }
 
+/* ---- requests from the host vrings (blk->lock held) -------------- */
+
+/*
+ * Parse the chain at @head into @req: header (device-readable, 16 bytes),
+ * data, status (device-writable, last).  Returns 0, or -EINVAL for a chain
+ * we cannot serve (then req->status is set if a status byte was found).
+ */
+static int blk_parse_chain(struct drvbox_blk *blk, unsigned int q, u16 head,
+			   struct blk_req *req)
+{
+	struct virtio_device *vdev = &blk->vd.vdev;
+	struct virtio_blk_outhdr hdr;
+	struct vdev_seg segs[BLK_SEG_MAX + 2];
+	u32 i, n, total = 0, type;
+	int ret;
+
+	ret = vdev_walk(&blk->vd, q, head, segs, ARRAY_SIZE(segs));
+	if (ret < 0)
+		return ret;
+	n = ret;
+	if (segs[n - 1].writable)
+		req->status = (u8 *)segs[n - 1].addr + segs[n - 1].len - 1;
+	if (n < 2 || segs[0].writable || segs[0].len < sizeof(hdr) ||
+	    !segs[n - 1].writable)
+		return -EINVAL;
+	memcpy(&hdr, segs[0].addr, sizeof(hdr));
+	type = virtio32_to_cpu(vdev, hdr.type);
+	req->sector = virtio64_to_cpu(vdev, hdr.sector);
+	/* data: descriptors 1 .. n-2, plus a status descriptor longer than 1 */
+	for (i = 1; i < n - 1; i++) {
+		req->segs[req->nr_segs].addr = segs[i].addr;
+		req->segs[req->nr_segs].len = segs[i].len;
+		req->nr_segs++;
+		if (segs[i].writable !=
+		    (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID))
+			return -EINVAL;
+		total += segs[i].len;
+		if (total > DRVBOX_BLK_SLOT_SIZE)
+			return -EINVAL;
+	}
+	if (segs[n - 1].len > 1)
+		return -EINVAL;
+	req->len = total;
+	switch (type) {
+	case VIRTIO_BLK_T_IN:
+		req->op = DRVBOX_BLK_OP_READ;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		req->op = DRVBOX_BLK_OP_WRITE;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		req->op = DRVBOX_BLK_OP_FLUSH;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		req->op = 0;	/* answered by us */
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		struct virtio_blk_discard_write_zeroes range;
+
+		if (req->nr_segs != 1 || total != sizeof(range))
+			return -EINVAL;
+		memcpy(&range, req->segs[0].addr, sizeof(range));
+		req->sector = le64_to_cpu(range.sector);
+		if (le32_to_cpu(range.num_sectors) > U32_MAX >> SECTOR_SHIFT)
+			return -EINVAL;
+		req->len = le32_to_cpu(range.num_sectors) << SECTOR_SHIFT;
+		req->nr_segs = 0;
+		req->op = type == VIRTIO_BLK_T_DISCARD ? DRVBOX_BLK_OP_DISCARD :
+			  DRVBOX_BLK_OP_WRITE_ZEROES;
+		break;
+	}
+	default:
+		req->op = U32_MAX;	/* unsupported */
+		break;
+	}
+	return 0;
+}
+
+/**
+ * blk_vq_pop() - take the next request from host vring @q
+ * @blk: blk->lock held
+ * @q: host virtqueue index
+ * @out: the new request (kmalloc'ed), or NULL if the chain was bad (and
+ *	has been completed with an error already)
+ *
+ * Return: true when a chain was taken, false when the ring is empty.
+ */
+static bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q,
+		       struct blk_req **out)
+{
+	struct blk_req *req;
+	u16 head;
+
+	*out = NULL;
+	if (!vdev_pop_head(&blk->vd, q, &head))
+		return false;
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req || blk_parse_chain(blk, q, head, req)) {
+		pr_warn_ratelimited("%s: bad request chain at %u\n",
+				    dev_name(&blk->vd.vdev.dev), head);
+		if (req && req->status)
+			*req->status = VIRTIO_BLK_S_IOERR;
+		kfree(req);
+		vdev_discard(&blk->vd, q, head);
+		vdev_interrupt(&blk->vd, q);
+		return true;
+	}
+	req->vq = q;
+	req->head = head;
+	*out = req;
+	return true;
+}
+
+/**
+ * blk_vq_complete() - give @req back to virtio_blk and free it
+ * @blk: blk->lock held
+ * @req: the request (off every list)
+ * @status: VIRTIO_BLK_S_*
+ * @written: bytes written into device-writable data buffers
+ *
+ * When the vring has gone meanwhile (del_vqs), the request is only freed.
+ */
+static void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req,
+			    u8 status, u32 written)
+{
+	if (vdev_vq_ready(&blk->vd, req->vq)) {
+		*req->status = status;
+		vdev_push_used(&blk->vd, req->vq, req->head, written + 1);
+		vdev_interrupt(&blk->vd, req->vq);
+	}
+	kfree(req);
+}
+
 /* ---- completing requests (blk->lock held) ----------------------- */
 
 static void blk_done(struct drvbox_blk *blk, struct blk_req *req, u8 status,
@@ -182,7 +359,7 @@ static void blk_done(struct drvbox_blk *blk, struct blk_req *req, u8 status,
 	if (status != VIRTIO_BLK_S_OK)
 		blk->stats.errors++;
 	blk->nr_pending--;
-	vt_complete(blk, req, status, written);
+	blk_vq_complete(blk, req, status, written);
 }
 
 static void blk_fail_waiting(struct drvbox_blk *blk)
@@ -322,7 +499,7 @@ static void blk_configure(struct drvbox_blk *blk,
 	if ((s->flags & DRVBOX_EXPORT_F_WRITE_ZEROES) &&
 	    s->max_write_zeroes_sectors)
 		f |= BIT_ULL(VIRTIO_BLK_F_WRITE_ZEROES);
-	blk->features = f;
+	blk->vd.features = f;
 
 	memset(c, 0, sizeof(*c));
 	c->capacity = VCFG64(s->capacity >> SECTOR_SHIFT);
@@ -392,7 +569,7 @@ static void blk_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 		blk_fail_waiting(blk);
 		blk->capacity = s->capacity;
 		blk->config.capacity = VCFG64(s->capacity >> SECTOR_SHIFT);
-		WRITE_ONCE(blk->generation, blk->generation + 1);
+		WRITE_ONCE(blk->vd.generation, blk->vd.generation + 1);
 		resized = true;
 	}
 	for (q = 0; q < s->nr_queues; q++) {
@@ -417,7 +594,7 @@ out:
 	if (first)
 		queue_work(drvbox_wq, &blk->register_work);
 	if (resized)
-		vt_config_changed(blk);
+		vdev_config_changed(&blk->vd);
 	blk_kick(blk);
 }
 
@@ -529,10 +706,10 @@ static void blk_take(struct drvbox_blk *blk, struct blk_req *req)
 			memcpy(req->segs[i].addr, blk->serial + n, c);
 			n += c;
 		}
-		vt_complete(blk, req, VIRTIO_BLK_S_OK, n);
+		blk_vq_complete(blk, req, VIRTIO_BLK_S_OK, n);
 		return;
 	case U32_MAX:
-		vt_complete(blk, req, VIRTIO_BLK_S_UNSUPP, 0);
+		blk_vq_complete(blk, req, VIRTIO_BLK_S_UNSUPP, 0);
 		return;
 	case DRVBOX_BLK_OP_FLUSH:
 		break;
@@ -540,9 +717,9 @@ static void blk_take(struct drvbox_blk *blk, struct blk_req *req)
 		if ((req->len & (SECTOR_SIZE - 1)) || req->sector > sectors ||
 		    (req->len >> SECTOR_SHIFT) > sectors - req->sector ||
 		    (req->op != DRVBOX_BLK_OP_READ &&
-		     (blk->features & BIT_ULL(VIRTIO_BLK_F_RO)))) {
+		     (blk->vd.features & BIT_ULL(VIRTIO_BLK_F_RO)))) {
 			blk->stats.errors++;
-			vt_complete(blk, req, VIRTIO_BLK_S_IOERR, 0);
+			blk_vq_complete(blk, req, VIRTIO_BLK_S_IOERR, 0);
 			return;
 		}
 	}
@@ -733,8 +910,8 @@ static void blk_work(struct work_struct *work)
 	u32 q;
 
 	mutex_lock(&blk->lock);
-	for (q = 0; q < blk->nr_hvq; q++)
-		while (vt_pop(blk, q, &req))
+	for (q = 0; q < blk->vd.nr_vq; q++)
+		while (blk_vq_pop(blk, q, &req))
 			if (req)
 				blk_take(blk, req);
 	for (q = 0; blk->inc && q < blk->nr_gq && !bad; q++)
@@ -769,18 +946,18 @@ static void blk_register_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&blk->lock);
-	skip = blk->dead || blk->vdev_state != VDEV_NONE;
+	skip = blk->dead || blk->vd.state != VDEV_NONE;
 	mutex_unlock(&blk->lock);
 	if (skip)
 		return;
-	ret = vt_register(blk);	/* virtio_blk probes here */
+	ret = vdev_register(&blk->vd);	/* virtio_blk probes here */
 	mutex_lock(&d->lock);
 	if (ret)
 		pr_warn("domain %s: blk:%s: cannot register virtio device: %d\n",
 			d->name, blk->dev, ret);
 	else
 		pr_info("domain %s: blk:%s is %s\n", d->name, blk->dev,
-			dev_name(&blk->vdev.dev));
+			dev_name(&blk->vd.vdev.dev));
 	blk_status_fill(d);
 	mutex_unlock(&d->lock);
 }
@@ -794,8 +971,9 @@ void blk_status_fill(struct drvbox_domain *d)
 
 	for (i = 0; i < d->nr_exports; i++)
 		if (d->blk[i] && !d->exports[i].host_dev[0])
-			vt_host_dev(d->blk[i], d->exports[i].host_dev,
-				    sizeof(d->exports[i].host_dev));
+			vdev_child_name(&d->blk[i]->vd, "block",
+					d->exports[i].host_dev,
+					sizeof(d->exports[i].host_dev));
 }
 
 /* /sys/kernel/drvbox/domains/NAME/exports: one line per export. */
@@ -864,15 +1042,15 @@ void blk_domain_destroy(struct drvbox_domain *d)
 		blk_fail_waiting(blk);
 		mutex_unlock(&blk->lock);
 		cancel_work_sync(&blk->register_work);
-		if (blk->vdev_state == VDEV_NONE) {
+		if (blk->vd.state == VDEV_NONE) {
 			cancel_delayed_work_sync(&blk->work);
 			kfree(blk);
 			continue;
 		}
 		/* virtio_blk's last I/O is failed by the (dead) mediator */
-		get_device(&blk->vdev.dev);
-		vt_unregister(blk);
+		get_device(&blk->vd.vdev.dev);
+		vdev_unregister(&blk->vd);
 		cancel_delayed_work_sync(&blk->work);
-		put_device(&blk->vdev.dev);	/* frees blk */
+		put_device(&blk->vd.vdev.dev);	/* frees blk */
 	}
 }

@@ -12,8 +12,8 @@
 #include <linux/module.h>
 #include <linux/workqueue.h>
 
-#include "blk.h"
 #include "drvbox.h"
+#include "vdev.h"
 
 /*
  * All of drvbox's deferred work (supervisor ticks, doorbells) runs here, so
@@ -34,19 +34,19 @@ static int __init drvbox_init(void)
 	if (ret)
 		goto err_wq;
 
-	ret = vt_init();
+	ret = vdev_root_init();
 	if (ret)
 		goto err_sysfs;
 
 	ret = drvbox_ctl_init();
 	if (ret)
-		goto err_vt;
+		goto err_vdev;
 
 	pr_info("loaded (api version %u)\n", DRVBOX_API_VERSION);
 	return 0;
 
-err_vt:
-	vt_exit();
+err_vdev:
+	vdev_root_exit();
 err_sysfs:
 	drvbox_sysfs_exit();
 err_wq:
@@ -59,7 +59,7 @@ static void __exit drvbox_exit(void)
 {
 	drvbox_ctl_exit();
 	destroy_workqueue(drvbox_wq);
-	vt_exit();
+	vdev_root_exit();
 	drvbox_sysfs_exit();
 	pr_info("unloaded\n");
 }

@@ -3,10 +3,10 @@
  * Isolated network interfaces: one struct drvbox_net per "export=net:DEV"
  * of a domain (see docs/net.md).
  *
- *   host virtio_net --(host vrings)--> net_export.c (its own virtio
- *     device on drvbox's transport root, device side of the vrings)
- *     --> TX/RX rings and slots in the shared area --> the guest stub
- *     (untrusted) --> the isolated netdev
+ *   host virtio_net --(host vrings)--> virtio_transport.c (struct
+ *     drvbox_vdev: virtio_config_ops, chain walker, used ring)
+ *     --> net_export.c: TX/RX rings and slots in the shared area
+ *     --> the guest stub (untrusted) --> the isolated netdev
  *
  * Lifetimes: a drvbox_net is created with its domain and lives until the
  * domain is finalized, across incarnations, so the host interface stays
@@ -17,18 +17,19 @@
  * including net->inc, which is set and cleared under d->lock AND net->lock
  * (lock order d->lock -> net->lock).  While net->inc == inc under
  * net->lock, inc's shared area and irqfds are valid: vmm_release() calls
- * net_incarnation_end() before it frees them.  notify() from virtio_net
- * (atomic context) and the doorbells only queue net->work.
+ * net_incarnation_end() before it frees them.  net->lock is also net->vd's
+ * lock (vdev.h): features, config and the host vrings.  notify() from
+ * virtio_net (atomic context) and the doorbells only queue net->work.
  */
 #ifndef _DRVBOX_NET_H
 #define _DRVBOX_NET_H
 
 #include <linux/mutex.h>
-#include <linux/virtio.h>
 #include <linux/virtio_net.h>
 #include <linux/workqueue.h>
 
 #include "drvbox.h"
+#include "vdev.h"
 
 #define NET_DEPTH		DRVBOX_NET_QUEUE_DEPTH
 #define NET_VRING_NUM		256
@@ -37,27 +38,14 @@
 #define NET_RING_STRIDE		(DRVBOX_NET_SLOTS_OFFSET +		\
 				 2 * NET_DEPTH * DRVBOX_NET_SLOT_SIZE)
 
-/* The device side of one host vring (host-private memory). */
-struct net_hvq {
-	struct virtqueue *vq;
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	u32 num;
-	u16 last_avail;
-	u16 used_idx;
-};
-
 struct net_stats {
 	u64 tx_packets, tx_bytes, tx_dropped;	/* host -> guest */
 	u64 rx_packets, rx_bytes, rx_dropped;	/* guest -> host */
 	u64 carrier_changes;
 };
 
-enum net_vdev_state { NET_VDEV_NONE, NET_VDEV_REGISTERED, NET_VDEV_FAILED };
-
 struct drvbox_net {
-	struct virtio_device vdev;
+	struct drvbox_vdev vd;		/* the virtio device (transport) */
 	struct drvbox_domain *dom;	/* outlives us: we die in its finalize */
 	unsigned int index;		/* export index */
 	char dev[32];			/* guest netdev name */
@@ -67,17 +55,10 @@ struct drvbox_net {
 	struct mutex lock;
 	struct delayed_work work;	/* the mediator */
 	struct work_struct register_work;
-	enum net_vdev_state vdev_state;
 	bool configured;		/* MAC known: config filled */
 	bool dead;			/* domain destroyed */
 
-	/* virtio device state (the transport) */
-	u8 status;
-	u64 features;
-	u32 generation;
-	struct virtio_net_config config;
-	struct net_hvq hvq[NET_MAX_VQS];
-	u32 nr_hvq;
+	struct virtio_net_config config;	/* vd's config space */
 
 	/* the guest side, while attached to an incarnation */
 	struct drvbox_inc *inc;
@@ -104,8 +85,5 @@ void net_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc);
 void net_doorbell(struct drvbox_domain *d, unsigned int doorbell);
 void net_status_fill(struct drvbox_domain *d);
 bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n);
-
-/* virtio_transport.c: the parent of every drvbox virtio device */
-struct device *vt_root_device(void);
 
 #endif /* _DRVBOX_NET_H */

@@ -3,11 +3,11 @@
  * Network exports: a virtio-net device for the host's own virtio_net,
  * backed by a netdev inside the domain (see docs/net.md).
  *
- * The file reads in the order of virtio_mmio.c: the configuration and
- * transport interfaces (virtio_config_ops), then the device side of the
- * host vrings, then the mediator (TX: host vring -> TX slot in the shared
- * area; RX: RX slot -> host vring), the guest's answer, registration and
- * teardown.
+ * The virtio device itself (virtio_config_ops, the checked walk of the
+ * host vrings' descriptor chains, the used ring) is the generic struct
+ * drvbox_vdev of virtio_transport.c; this file gives it its vdev_ops, then
+ * holds the mediator (TX: host vring -> TX slot in the shared area; RX: RX
+ * slot -> host vring), the guest's answer, registration and teardown.
  *
  * The host vrings never leave the host.  The guest sees only its queue's
  * rings and slots in the shared area; everything it writes there (indices,
@@ -46,9 +46,9 @@
 static void net_work(struct work_struct *work);
 static void net_register_work(struct work_struct *work);
 
-static struct drvbox_net *to_net(struct virtio_device *vdev)
+static struct drvbox_net *to_net(struct drvbox_vdev *v)
 {
-	return container_of(vdev, struct drvbox_net, vdev);
+	return container_of(v, struct drvbox_net, vd);
 }
 
 static void net_kick(struct drvbox_net *net)
@@ -56,193 +56,41 @@ static void net_kick(struct drvbox_net *net)
 	mod_delayed_work(drvbox_wq, &net->work, 0);
 }
 
-/* ---- configuration interface ------------------------------------ */
+/* ---- the virtio device (struct vdev_ops) -------------------------- */
 
-static u64 net_get_features(struct virtio_device *vdev)
+static void net_vdev_kick(struct drvbox_vdev *v)
 {
-	struct drvbox_net *net = to_net(vdev);
-	u64 f;
-
-	mutex_lock(&net->lock);
-	f = net->features;
-	mutex_unlock(&net->lock);
-	return f;
+	net_kick(to_net(v));
 }
 
-static int net_finalize_features(struct virtio_device *vdev)
+static void net_vdev_stop(struct drvbox_vdev *v)
 {
-	vring_transport_features(vdev);
-	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1))
-		return -EINVAL;
-	return 0;
+	cancel_delayed_work_sync(&to_net(v)->work);
 }
 
-static void net_get(struct virtio_device *vdev, unsigned int offset,
-		    void *buf, unsigned int len)
+static void net_vdev_release(struct drvbox_vdev *v)
 {
-	struct drvbox_net *net = to_net(vdev);
-
-	mutex_lock(&net->lock);
-	if (offset <= sizeof(net->config) &&
-	    len <= sizeof(net->config) - offset)
-		memcpy(buf, (u8 *)&net->config + offset, len);
-	else
-		memset(buf, 0, len);
-	mutex_unlock(&net->lock);
+	kfree(to_net(v));
 }
 
-static void net_set(struct virtio_device *vdev, unsigned int offset,
-		    const void *buf, unsigned int len)
-{
-	/* No CTRL_MAC_ADDR and no legacy MAC writes: nothing is writable. */
-}
-
-static u32 net_generation(struct virtio_device *vdev)
-{
-	return READ_ONCE(to_net(vdev)->generation);
-}
-
-static u8 net_get_status(struct virtio_device *vdev)
-{
-	return READ_ONCE(to_net(vdev)->status);
-}
-
-static void net_set_status(struct virtio_device *vdev, u8 status)
-{
-	WRITE_ONCE(to_net(vdev)->status, status);
-}
-
-static void net_reset(struct virtio_device *vdev)
-{
-	WRITE_ONCE(to_net(vdev)->status, 0);
-}
-
-/* ---- transport interface ---------------------------------------- */
-
-static bool net_notify(struct virtqueue *vq)
-{
-	net_kick(to_net(vq->vdev));
-	return true;
-}
-
-static void net_del_vqs(struct virtio_device *vdev)
-{
-	struct drvbox_net *net = to_net(vdev);
-	struct virtqueue *vq, *n;
-
-	mutex_lock(&net->lock);
-	memset(net->hvq, 0, sizeof(net->hvq));
-	net->nr_hvq = 0;
-	mutex_unlock(&net->lock);
-	cancel_delayed_work_sync(&net->work);
-	list_for_each_entry_safe(vq, n, &vdev->vqs, list)
-		vring_del_virtqueue(vq);
-}
-
-static int net_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-			struct virtqueue *vqs[], DRVBOX_FIND_VQS_PARAMS)
-{
-	struct drvbox_net *net = to_net(vdev);
-	struct net_hvq hvq[NET_MAX_VQS] = {};
-	unsigned int i;
-
-	/* no MQ, no CTRL_VQ offered: rx0 and tx0 */
-	if (nvqs > NET_MAX_VQS)
-		return -ENOENT;
-	for (i = 0; i < nvqs; i++) {
-		struct virtqueue *vq;
-
-		if (!drvbox_vq_name(i)) {
-			vqs[i] = NULL;
-			continue;
-		}
-		vq = vring_create_virtqueue(i, NET_VRING_NUM, PAGE_SIZE, vdev,
-					    true, true, drvbox_vq_ctx(i),
-					    net_notify, drvbox_vq_callback(i),
-					    drvbox_vq_name(i));
-		if (!vq) {
-			net_del_vqs(vdev);
-			return -ENOMEM;
-		}
-		vqs[i] = vq;
-		hvq[i].vq = vq;
-		hvq[i].num = virtqueue_get_vring_size(vq);
-		/* no DMA API (no ACCESS_PLATFORM): these are physical */
-		hvq[i].desc = phys_to_virt(virtqueue_get_desc_addr(vq));
-		hvq[i].avail = phys_to_virt(virtqueue_get_avail_addr(vq));
-		hvq[i].used = phys_to_virt(virtqueue_get_used_addr(vq));
-	}
-	mutex_lock(&net->lock);
-	memcpy(net->hvq, hvq, sizeof(hvq));
-	net->nr_hvq = nvqs;
-	mutex_unlock(&net->lock);
-	return 0;
-}
-
-static const char *net_bus_name(struct virtio_device *vdev)
-{
-	return "drvbox";
-}
-
-static const struct virtio_config_ops net_config_ops = {
-	.get_features		= net_get_features,
-	.finalize_features	= net_finalize_features,
-	.get			= net_get,
-	.set			= net_set,
-	.generation		= net_generation,
-	.get_status		= net_get_status,
-	.set_status		= net_set_status,
-	.reset			= net_reset,
-	.find_vqs		= net_find_vqs,
-	.del_vqs		= net_del_vqs,
-	.bus_name		= net_bus_name,
+/* no MQ, no CTRL_VQ offered: rx0 and tx0 */
+static const struct vdev_ops net_vdev_ops = {
+	.device_id	= VIRTIO_ID_NET,
+	.max_vqs	= NET_MAX_VQS,
+	.vring_num	= NET_VRING_NUM,
+	.kick		= net_vdev_kick,
+	.stop		= net_vdev_stop,
+	.release	= net_vdev_release,
 };
 
-/* ---- the device side of the vrings (net->lock held) -------------- */
-
-struct net_seg {
-	u8 *addr;		/* host kernel buffer (direct map) */
-	u32 len;
-};
+/* ---- the host vrings (net->lock held) ----------------------------- */
 
 struct net_chain {
 	u16 head;
 	u32 nr;
 	u32 total;
-	struct net_seg segs[NET_MAX_SEGS];
+	struct vdev_seg segs[NET_MAX_SEGS];
 };
-
-static void *net_buffer(u64 addr, u32 len)
-{
-	if (!len || addr + len < addr)
-		return NULL;
-	if (!pfn_valid(PHYS_PFN(addr)) || !pfn_valid(PHYS_PFN(addr + len - 1)))
-		return NULL;
-	return phys_to_virt(addr);
-}
-
-static void net_push_used(struct drvbox_net *net, struct net_hvq *h, u16 head,
-			  u32 written)
-{
-	struct vring_used_elem *e = &h->used->ring[h->used_idx % h->num];
-
-	e->id = cpu_to_virtio32(&net->vdev, head);
-	e->len = cpu_to_virtio32(&net->vdev, written);
-	virtio_wmb(true);
-	h->used_idx++;
-	WRITE_ONCE(h->used->idx, cpu_to_virtio16(&net->vdev, h->used_idx));
-}
-
-/* Is there a chain waiting on host vring @q? */
-static bool net_avail(struct drvbox_net *net, unsigned int q)
-{
-	struct net_hvq *h = &net->hvq[q];
-
-	if (q >= net->nr_hvq || !h->vq)
-		return false;
-	return virtio16_to_cpu(&net->vdev, READ_ONCE(h->avail->idx)) !=
-	       h->last_avail;
-}
 
 /*
  * Take the next chain of host vring @q: every descriptor device-readable
@@ -253,52 +101,30 @@ static bool net_avail(struct drvbox_net *net, unsigned int q)
 static int net_pop(struct drvbox_net *net, unsigned int q, bool writable,
 		   struct net_chain *c)
 {
-	struct virtio_device *vdev = &net->vdev;
-	struct net_hvq *h = &net->hvq[q];
-	u16 avail_idx, idx, flags;
+	int n;
+	u32 i;
 
-	if (!net_avail(net, q))
+	if (!vdev_pop_head(&net->vd, q, &c->head))
 		return 0;
-	avail_idx = virtio16_to_cpu(vdev, READ_ONCE(h->avail->idx));
-	virtio_rmb(true);
-	if ((u16)(avail_idx - h->last_avail) > h->num) {
-		pr_warn_ratelimited("%s: avail index jumped\n",
-				    dev_name(&vdev->dev));
-		h->last_avail = avail_idx;
-		return 0;
-	}
-	c->head = virtio16_to_cpu(vdev, h->avail->ring[h->last_avail % h->num]);
-	h->last_avail++;
 	c->nr = 0;
 	c->total = 0;
-	idx = c->head;
-	for (;;) {
-		struct vring_desc desc;
-		struct net_seg *s;
+	n = vdev_walk(&net->vd, q, c->head, c->segs, ARRAY_SIZE(c->segs));
+	if (n < 0)
+		goto bad;
+	c->nr = n;
+	for (i = 0; i < c->nr; i++) {
+		const struct vdev_seg *s = &c->segs[i];
 
-		if (idx >= h->num || c->nr >= ARRAY_SIZE(c->segs) ||
-		    c->nr >= h->num)
-			goto bad;
-		desc = h->desc[idx];
-		flags = virtio16_to_cpu(vdev, desc.flags);
-		if (flags & VRING_DESC_F_INDIRECT ||
-		    !!(flags & VRING_DESC_F_WRITE) != writable)
-			goto bad;
-		s = &c->segs[c->nr++];
-		s->len = virtio32_to_cpu(vdev, desc.len);
-		s->addr = net_buffer(virtio64_to_cpu(vdev, desc.addr), s->len);
-		if (!s->addr || s->len > U32_MAX - c->total)
+		if (s->writable != writable || s->len > U32_MAX - c->total)
 			goto bad;
 		c->total += s->len;
-		if (!(flags & VRING_DESC_F_NEXT))
-			return 1;
-		idx = virtio16_to_cpu(vdev, desc.next);
 	}
+	return 1;
 bad:
-	pr_warn_ratelimited("%s: bad %s chain at %u\n", dev_name(&vdev->dev),
+	pr_warn_ratelimited("%s: bad %s chain at %u\n",
+			    dev_name(&net->vd.vdev.dev),
 			    writable ? "rx" : "tx", c->head);
-	if (c->head < h->num)
-		net_push_used(net, h, c->head, 0);
+	vdev_discard(&net->vd, q, c->head);
 	return -EINVAL;
 }
 
@@ -326,7 +152,7 @@ static void net_to_chain(const struct net_chain *c, u32 off, const u8 *src,
 			continue;
 		}
 		n = min(len, c->segs[i].len - off);
-		memcpy(c->segs[i].addr + off, src, n);
+		memcpy((u8 *)c->segs[i].addr + off, src, n);
 		src += n;
 		len -= n;
 		off = 0;
@@ -354,7 +180,7 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 	c = kmalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;	/* the next kick tries again */
-	while (net_avail(net, NET_TX_VQ)) {
+	while (vdev_avail(&net->vd, NET_TX_VQ)) {
 		if (net->inc) {
 			bad = net_read_tx_cons(net);
 			if (bad || net->tx_prod - net->tx_cons >= NET_DEPTH)
@@ -381,7 +207,7 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 			net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
 			*kick = true;
 		}
-		net_push_used(net, &net->hvq[NET_TX_VQ], c->head, 0);
+		vdev_push_used(&net->vd, NET_TX_VQ, c->head, 0);
 	}
 	kfree(c);
 	return bad;
@@ -432,7 +258,8 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 		bad = net_check_rx_hdr(net, &hdr);
 		if (bad)
 			break;
-		if (!net->status || !(net->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		if (!net->vd.status ||
+		    !(net->vd.status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 			net->stats.rx_dropped++;	/* nobody to take it */
 		} else {
 			ret = net_pop(net, NET_RX_VQ, true, c);
@@ -443,18 +270,18 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 				continue;
 			if (c->total < e.len) {
 				net->stats.rx_dropped++;
-				net_push_used(net, &net->hvq[NET_RX_VQ],
-					      c->head, 0);
+				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
+					       0);
 			} else {
 				/* our header, the guest's frame */
 				memset(&hdr, 0, sizeof(hdr));
-				hdr.num_buffers = cpu_to_virtio16(&net->vdev, 1);
+				hdr.num_buffers = cpu_to_virtio16(&net->vd.vdev, 1);
 				net_to_chain(c, 0, (u8 *)&hdr, sizeof(hdr));
 				net_to_chain(c, sizeof(hdr),
 					     slot + sizeof(hdr),
 					     e.len - sizeof(hdr));
-				net_push_used(net, &net->hvq[NET_RX_VQ],
-					      c->head, e.len);
+				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
+					       e.len);
 				net->stats.rx_packets++;
 				net->stats.rx_bytes += e.len - DRVBOX_NET_HDR_LEN;
 			}
@@ -475,18 +302,18 @@ static bool net_update_link(struct drvbox_net *net)
 	u16 want = net->inc && net->guest_link ? VIRTIO_NET_S_LINK_UP : 0;
 
 	if (!net->configured ||
-	    virtio16_to_cpu(&net->vdev, net->config.status) == want)
+	    virtio16_to_cpu(&net->vd.vdev, net->config.status) == want)
 		return false;
-	net->config.status = cpu_to_virtio16(&net->vdev, want);
-	WRITE_ONCE(net->generation, net->generation + 1);
+	net->config.status = cpu_to_virtio16(&net->vd.vdev, want);
+	WRITE_ONCE(net->vd.generation, net->vd.generation + 1);
 	net->stats.carrier_changes++;
-	return net->vdev_state == NET_VDEV_REGISTERED;
+	return net->vd.state == VDEV_REGISTERED;
 }
 
 static void net_config_changed(struct drvbox_net *net, bool changed)
 {
 	if (changed)
-		virtio_config_changed(&net->vdev);
+		vdev_config_changed(&net->vd);
 }
 
 /* The incarnation is gone (or broken).  net->lock held. */
@@ -540,10 +367,10 @@ static void net_work(struct work_struct *work)
 	}
 	/* virtio_net schedules NAPI: let the softirq run when we are done */
 	local_bh_disable();
-	if (tx_done && net->hvq[NET_TX_VQ].vq)
-		vring_interrupt(0, net->hvq[NET_TX_VQ].vq);
-	if (rx_done && net->hvq[NET_RX_VQ].vq)
-		vring_interrupt(0, net->hvq[NET_RX_VQ].vq);
+	if (tx_done)
+		vdev_interrupt(&net->vd, NET_TX_VQ);
+	if (rx_done)
+		vdev_interrupt(&net->vd, NET_RX_VQ);
 	local_bh_enable();
 	mutex_unlock(&net->lock);
 	net_config_changed(net, changed);
@@ -578,6 +405,7 @@ int net_domain_init(struct drvbox_domain *d)
 		     2 * NET_DEPTH * sizeof(struct drvbox_net_desc) >
 		     DRVBOX_NET_SLOTS_OFFSET);
 	BUILD_BUG_ON(sizeof(struct virtio_net_hdr_v1) != DRVBOX_NET_HDR_LEN);
+	BUILD_BUG_ON(NET_MAX_VQS > VDEV_MAX_VQS);
 
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net;
@@ -596,6 +424,8 @@ int net_domain_init(struct drvbox_domain *d)
 		net->ring_offset = PAGE_ALIGN(d->shared_bytes);
 		d->shared_bytes = net->ring_offset + NET_RING_STRIDE;
 		mutex_init(&net->lock);
+		vdev_setup(&net->vd, &net_vdev_ops, &net->lock, &net->config,
+			   sizeof(net->config));
 		INIT_DELAYED_WORK(&net->work, net_work);
 		INIT_WORK(&net->register_work, net_register_work);
 		d->net[i] = net;
@@ -652,7 +482,7 @@ static const char *net_validate(const struct drvbox_net_export_state *s)
 static void net_configure(struct drvbox_net *net,
 			  const struct drvbox_net_export_state *s)
 {
-	net->features = BIT_ULL(VIRTIO_F_VERSION_1) |
+	net->vd.features = BIT_ULL(VIRTIO_F_VERSION_1) |
 			BIT_ULL(VIRTIO_NET_F_MAC) |
 			BIT_ULL(VIRTIO_NET_F_STATUS) |
 			BIT_ULL(VIRTIO_NET_F_MTU);
@@ -829,11 +659,6 @@ void net_doorbell(struct drvbox_domain *d, unsigned int doorbell)
 
 /* ---- registration, status, teardown ------------------------------ */
 
-static void net_release(struct device *dev)
-{
-	kfree(to_net(dev_to_virtio(dev)));
-}
-
 static void net_register_work(struct work_struct *work)
 {
 	struct drvbox_net *net = container_of(work, struct drvbox_net,
@@ -843,38 +668,22 @@ static void net_register_work(struct work_struct *work)
 	int ret;
 
 	mutex_lock(&net->lock);
-	skip = net->dead || net->vdev_state != NET_VDEV_NONE;
+	skip = net->dead || net->vd.state != VDEV_NONE;
 	mutex_unlock(&net->lock);
 	if (skip)
 		return;
-	net->vdev.dev.parent = vt_root_device();
-	net->vdev.dev.release = net_release;
-	net->vdev.id.device = VIRTIO_ID_NET;
-	net->vdev.id.vendor = DRVBOX_PCI_VENDOR_ID;
-	net->vdev.config = &net_config_ops;
-	ret = register_virtio_device(&net->vdev);	/* virtio_net probes */
-	mutex_lock(&net->lock);
-	net->vdev_state = ret ? NET_VDEV_FAILED : NET_VDEV_REGISTERED;
-	mutex_unlock(&net->lock);
+	ret = vdev_register(&net->vd);	/* virtio_net probes */
 	if (!ret)	/* a carrier change during the probe */
-		virtio_config_changed(&net->vdev);
+		vdev_config_changed(&net->vd);
 	mutex_lock(&d->lock);
 	if (ret)
 		pr_warn("domain %s: net:%s: cannot register virtio device: %d\n",
 			d->name, net->dev, ret);
 	else
 		pr_info("domain %s: net:%s is %s\n", d->name, net->dev,
-			dev_name(&net->vdev.dev));
+			dev_name(&net->vd.vdev.dev));
 	net_status_fill(d);
 	mutex_unlock(&d->lock);
-}
-
-static int net_find_netdev(struct device *dev, void *data)
-{
-	if (!dev->class || strcmp(dev->class->name, "net"))
-		return 0;
-	strscpy(data, dev_name(dev), IFNAMSIZ);
-	return 1;
 }
 
 /*
@@ -887,13 +696,10 @@ void net_status_fill(struct drvbox_domain *d)
 
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net = d->net[i];
-		char name[IFNAMSIZ] = "";
 
-		if (!net || READ_ONCE(net->vdev_state) != NET_VDEV_REGISTERED)
-			continue;
-		if (device_for_each_child(&net->vdev.dev, name, net_find_netdev))
-			strscpy(d->exports[i].host_dev, name,
-				sizeof(d->exports[i].host_dev));
+		if (net)
+			vdev_child_name(&net->vd, "net", d->exports[i].host_dev,
+					sizeof(d->exports[i].host_dev));
 	}
 }
 
@@ -949,17 +755,14 @@ void net_domain_destroy(struct drvbox_domain *d)
 			net_detach(net);
 		mutex_unlock(&net->lock);
 		cancel_work_sync(&net->register_work);
-		if (net->vdev_state != NET_VDEV_REGISTERED) {
+		if (net->vd.state == VDEV_NONE) {
 			cancel_delayed_work_sync(&net->work);
-			if (net->vdev_state == NET_VDEV_FAILED)
-				put_device(&net->vdev.dev);	/* frees net */
-			else
-				kfree(net);
+			kfree(net);
 			continue;
 		}
-		get_device(&net->vdev.dev);
-		unregister_virtio_device(&net->vdev);	/* virtio_net goes */
+		get_device(&net->vd.vdev.dev);
+		vdev_unregister(&net->vd);	/* virtio_net goes */
 		cancel_delayed_work_sync(&net->work);
-		put_device(&net->vdev.dev);	/* frees net */
+		put_device(&net->vd.vdev.dev);	/* frees net */
 	}
 }
