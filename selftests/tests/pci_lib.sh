@@ -91,3 +91,58 @@ wait_driver() {
 	done
 	fail "$1 is on '$(pci_driver "$1")', expected $2 after $3 s"
 }
+
+# The test host's two e1000e NICs, by MAC: one to isolate, one that stays
+# native (the far end of the wire).
+MAC_ISO=52:54:00:db:00:01
+MAC_NAT=52:54:00:db:00:02
+
+# nic_pair: set ISO/ISOIF and NAT/NATIF (BDF and interface) or skip; the
+# isolated NIC's interface is taken down and flushed, ready to pass through.
+nic_pair() {
+	ISO=$(nic_bdf $MAC_ISO)
+	NAT=$(nic_bdf $MAC_NAT)
+	pci_need "$ISO" "e1000e with MAC $MAC_ISO"
+	[ -n "$NAT" ] || skip "no e1000e with MAC $MAC_NAT"
+	[ "$(pci_driver "$ISO")" = e1000e ] || skip "$ISO is on '$(pci_driver "$ISO")', not e1000e"
+	ISOIF=$(nic_name "$ISO")
+	NATIF=$(nic_name "$NAT")
+	log "isolated: $ISO ($ISOIF), native: $NAT ($NATIF)"
+	ip addr flush dev "$ISOIF"
+	ip link set "$ISOIF" down
+}
+
+# nic_back_on_host: after drvbox stop, the isolated NIC is on the host's
+# e1000e again with its MAC and carries pings to the native NIC (moved
+# into netns drvbox-pci, so the traffic must cross the wire).  Leaves both
+# as it found them.
+nic_back_on_host() {
+	local ping="ping" i
+	command -v ping >/dev/null || ping="/bin/busybox ping"
+	wait_driver "$ISO" e1000e 30
+	for i in $(seq 20); do
+		ISOIF=$(nic_name "$ISO")
+		[ -n "$ISOIF" ] && break
+		sleep 0.5
+	done
+	[ -n "$ISOIF" ] || fail "no host interface for $ISO after stop"
+	[ "$(cat "/sys/class/net/$ISOIF/address")" = $MAC_ISO ] || fail "$ISOIF has another MAC"
+	ip netns add drvbox-pci || fail "ip netns add failed"
+	ip link set "$NATIF" netns drvbox-pci || fail "moving $NATIF to the netns failed"
+	ip -n drvbox-pci addr add 10.213.7.2/24 dev "$NATIF"
+	ip -n drvbox-pci link set "$NATIF" up
+	ip addr add 10.213.7.1/24 dev "$ISOIF"
+	ip link set "$ISOIF" up
+	for i in $(seq 40); do
+		[ "$(cat "/sys/class/net/$ISOIF/carrier" 2>/dev/null)" = 1 ] && break
+		sleep 0.5
+	done
+	[ "$(cat "/sys/class/net/$ISOIF/carrier" 2>/dev/null)" = 1 ] ||
+		fail "no carrier on $ISOIF after stop"
+	$ping -c 3 -W 3 -I "$ISOIF" 10.213.7.2 >/tmp/nic.ping 2>&1 ||
+		{ sed 's/^/# ping: /' /tmp/nic.ping; fail "no ping from $ISOIF to the native NIC"; }
+	log "after stop: $ISO on e1000e, $ISOIF carrier up, $(grep -oE '[0-9]+ (packets )?received' /tmp/nic.ping) of 3 pings"
+	ip addr flush dev "$ISOIF"
+	ip link set "$ISOIF" down
+	ip netns del drvbox-pci
+}
