@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export BENCH_OUT="${1:?usage: bench/inside.sh OUTDIR [CASE...]}"
 shift
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(blk nvme idle boot)
+[ ${#cases[@]} -gt 0 ] || cases=(blk nvme net idle boot)
 mkdir -p "$BENCH_OUT"
 rm -f "$BENCH_OUT"/*.json
 

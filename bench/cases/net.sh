@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The e1000e, isolated vs native, in one run: the test host's two e1000e
+# NICs share a wire (QEMU hub).  The far end is the native NIC with MAC :02
+# in its own netns (iperf3 server).  The near end is the NIC with MAC :01:
+# first on the test host's own e1000e (native), then passed through to a
+# domain running the stock e1000e whose eth0 the host gets back as a
+# virtio_net interface (isolated).  Same measurements on both: ping RTT
+# p50/p99 (adaptive pings, one at a time), iperf3 TCP and UDP throughput.
+. "$(dirname "$0")/../lib.sh"
+. "$BENCH_DIR/../selftests/tests/pci_lib.sh"
+. "$BENCH_DIR/../selftests/tests/net_lib.sh"
+
+command -v iperf3 >/dev/null || fail "iperf3 is not installed (make install-deps)"
+modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] || fail "no virtio_net"
+secs=$(quick_or 20 5)
+pings=$(quick_or 1000 200)
+NS=bench-nat
+nic_pair
+bench_start
+trap 'stop_all_domains; ip netns pids $NS 2>/dev/null | xargs -r kill; ip netns del $NS 2>/dev/null; rmmod drvbox 2>/dev/null' EXIT
+
+ip netns add $NS || fail "ip netns add"
+ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
+ip -n $NS addr add 10.213.9.2/24 dev "$NATIF"
+ip -n $NS link set "$NATIF" up
+ip -n $NS link set lo up
+
+# up_on DEV: address, link up, carrier
+up_on() {
+	ip addr add 10.213.9.1/24 dev "$1" || fail "address on $1"
+	ip link set "$1" up || fail "$1 up"
+	wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
+	# the first frames also teach the hub and ARP: not measured
+	busybox ping -4 -q -c 5 -W 5 10.213.9.2 >/dev/null 2>&1 || fail "no ping over $1"
+}
+
+# measure DEV: one JSON object of this side's figures
+measure() {
+	local rtt tcp udp
+	rtt=$(busybox ping -4 -A -c "$pings" -W 5 10.213.9.2 2>&1 | python3 -c '
+import re, sys
+t = sorted(float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read()))
+if not t:
+    sys.exit("no ping replies")
+p = lambda q: t[min(len(t) - 1, int(round(q * (len(t) - 1))))]
+print("\"ping_p50_ms\": %.3f, \"ping_p99_ms\": %.3f, \"ping_replies\": %d" % (p(0.5), p(0.99), len(t)))') ||
+		fail "ping over $1 failed"
+	log "$1: $rtt" >&2
+	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
+	sleep 0.5
+	tcp=$(iperf3 -c 10.213.9.2 -t "$secs" -J | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["end"]
+print("%.3f" % (e["sum_received"]["bits_per_second"] / 1e6))') || fail "iperf3 TCP over $1 failed"
+	log "$1: TCP $tcp Mbit/s" >&2
+	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
+	sleep 0.5
+	udp=$(iperf3 -c 10.213.9.2 -u -b 1G -l 1400 -t "$secs" -J | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["end"]["sum"]
+print("%.3f, \"udp_lost_pct\": %.2f" % (s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6, s["lost_percent"]))') ||
+		fail "iperf3 UDP over $1 failed"
+	log "$1: UDP ${udp%%,*} Mbit/s delivered" >&2
+	echo "{$rtt, \"tcp_mbit\": $tcp, \"udp_mbit\": $udp}"
+}
+
+up_on "$ISOIF"
+native=$(measure "$ISOIF")
+ip addr flush dev "$ISOIF"
+ip link set "$ISOIF" down
+
+t0=$(now_ms)
+bench_domain_up bnet --driver e1000e --pci "$ISO" --export net:eth0
+wait_until 120 "bnet's host interface" net_has_dev bnet
+dev=$(net_host_dev bnet)
+up_on "$dev"
+boot=$(( $(now_ms) - t0 ))
+isolated=$(measure "$dev")
+"$DRVBOX" stop bnet >/dev/null || fail "stop bnet failed"
+cat > "$BENCH_OUT/net.json" <<JSON
+{"seconds": $secs, "pings": $pings, "boot_with_e1000e_to_carrier_ms": $boot,
+ "net": {"native": $native, "isolated": $isolated}}
+JSON
