@@ -7,7 +7,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/kmod_lib.sh"
 
-kmod_setup heartbeat_timeout_ms=1000 boot_timeout_ms=4000
+# 3 s: a domain in "no-heartbeat" mode is RUNNING for that long before its
+# crash, long enough for a poll on a slow machine to see it
+kmod_setup heartbeat_timeout_ms=3000 boot_timeout_ms=4000
 
 # run_case NAME MODE [create args...]: create NAME with the fake VMM in MODE
 run_case() {

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/kmod_lib.sh"
 
-kmod_setup heartbeat_timeout_ms=2000
+kmod_setup heartbeat_timeout_ms=3000
 D=life0
 dbx create $D || fail "create"
 wait_state $D running 30 || fail "not running"
