@@ -34,10 +34,21 @@ unload_drvbox() {
 # Things that must never appear in the host's kernel log because of drvbox.
 DMESG_BAD='WARNING:|BUG:|Oops|general protection|Call Trace|hung_task|blocked for more than|UBSAN|KASAN|kmemleak|refcount_t:|list_add corruption|list_del corruption|double free|use-after-free|RCU stall|soft lockup'
 
-# dmesg_mark: remember where the log is now; dmesg_check_clean NAME: fail
-# if anything bad was logged since the mark.
-dmesg_mark() { DMESG_START=$(dmesg | wc -l); }
-dmesg_since_mark() { dmesg | tail -n +"$((DMESG_START + 1))"; }
+# dmesg_mark: write a unique line into the kernel log; dmesg_since_mark
+# prints what came after it; dmesg_check_clean NAME: fail if anything bad
+# was logged since the mark.  A marker, not a line count: once the ring
+# buffer is full (late in a long run) its line count stops growing.  Should
+# the marker itself have been overwritten, everything still there counts.
+dmesg_mark() {
+	DMESG_MARK="drvbox-selftest: mark $$.$RANDOM.$(date +%s%N)"
+	echo "$DMESG_MARK" > /dev/kmsg
+}
+dmesg_since_mark() {
+	dmesg | awk -v m="${DMESG_MARK:-}" '
+		{ line[NR] = $0 }
+		m != "" && index($0, m) { start = NR }
+		END { for (i = start + 1; i <= NR; i++) print line[i] }'
+}
 dmesg_check_clean() {
 	local bad
 	bad="$(dmesg_since_mark | grep -E "$DMESG_BAD" || true)"
