@@ -19,17 +19,7 @@ command -v iperf3 >/dev/null || skip "iperf3 is not installed (scripts/install-d
 modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] ||
 	skip "virtio_net not available"
 
-MAC_ISO=52:54:00:db:00:01
-MAC_NAT=52:54:00:db:00:02
-iso=$(nic_bdf $MAC_ISO)
-nat=$(nic_bdf $MAC_NAT)
-pci_need "$iso" "e1000e with MAC $MAC_ISO"
-[ -n "$nat" ] || skip "no e1000e with MAC $MAC_NAT"
-[ "$(pci_driver "$iso")" = e1000e ] || skip "$iso is on '$(pci_driver "$iso")', not e1000e"
-isoif=$(nic_name "$iso")
-natif=$(nic_name "$nat")
-ip addr flush dev "$isoif"
-ip link set "$isoif" down
+nic_pair
 NS=drvbox-nat
 D=ne0
 
@@ -46,15 +36,15 @@ dmesg_mark
 
 # the native side: its own netns, so traffic must cross the hub
 ip netns add $NS || fail "ip netns add"
-ip link set "$natif" netns $NS || fail "moving $natif to $NS"
-ip -n $NS addr add 10.213.8.2/24 dev "$natif"
-ip -n $NS addr add fd88::2/64 dev "$natif" nodad
-ip -n $NS link set "$natif" up
+ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
+ip -n $NS addr add 10.213.8.2/24 dev "$NATIF"
+ip -n $NS addr add fd88::2/64 dev "$NATIF" nodad
+ip -n $NS link set "$NATIF" up
 ip -n $NS link set lo up
 ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
 
 t0=$(date +%s)
-"$DRVBOX" run --name $D --driver e1000e --pci "$iso" --export net:eth0 \
+"$DRVBOX" run --name $D --driver e1000e --pci "$ISO" --export net:eth0 \
 	--timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
 	fail "drvbox run $D failed: $(cat /tmp/$D.err)"
 wait_until 120 net_has_dev $D ||
@@ -128,10 +118,10 @@ gone() { ! ip -o link show | grep -q "^$ifindex: "; }
 wait_until 10 gone || fail "$NET_DEV (ifindex $ifindex) still there after stop"
 
 # native: the same NIC on the host's e1000e
-wait_driver "$iso" e1000e 30
-for i in $(seq 20); do isoif=$(nic_name "$iso"); [ -n "$isoif" ] && break; sleep 0.5; done
-[ -n "$isoif" ] || fail "no host interface for $iso after stop"
-NET_DEV=$isoif
+wait_driver "$ISO" e1000e 30
+for i in $(seq 20); do ISOIF=$(nic_name "$ISO"); [ -n "$ISOIF" ] && break; sleep 0.5; done
+[ -n "$ISOIF" ] || fail "no host interface for $ISO after stop"
+NET_DEV=$ISOIF
 ip addr add 10.213.8.1/24 dev "$NET_DEV"
 ip addr add fd88::1/64 dev "$NET_DEV" nodad
 ip link set "$NET_DEV" up
