@@ -585,8 +585,9 @@ static void blk_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	blk->guest_flags = s->flags;
 	blk->inc = inc;
 	blk->error[0] = '\0';
-	pr_info("domain %s: blk:%s ready in incarnation %u: %llu bytes, %u queue(s)%s\n",
+	pr_info("domain %s: blk:%s ready in incarnation %u: %llu bytes, %u queue(s)%s%s\n",
 		d->name, blk->dev, inc->number, s->capacity, s->nr_queues,
+		s->flags & DRVBOX_EXPORT_F_RO ? ", read-only" : "",
 		resized ? ", new capacity" : "");
 out:
 	mutex_unlock(&blk->lock);

@@ -84,6 +84,10 @@ static unsigned int g_lower_wait_ms;
 module_param_named(lower_wait_ms, g_lower_wait_ms, uint, 0444);
 MODULE_PARM_DESC(lower_wait_ms, "Wait up to this many ms for the lower device to appear, e.g. a disk whose driver probes asynchronously (default: 0)");
 
+static bool g_ro;
+module_param_named(ro, g_ro, bool, 0444);
+MODULE_PARM_DESC(ro, "Make the disk read-only (default: no)");
+
 static int g_fault = FLAKY_FAULT_NONE;
 
 static int flaky_fault_param_set(const char *val, const struct kernel_param *kp)
@@ -793,6 +797,7 @@ static int __init flaky_init(void)
 	disk->fops = &flaky_fops;
 	disk->private_data = dev;
 	set_capacity(disk, dev->capacity);
+	set_disk_ro(disk, g_ro);
 
 	ret = add_disk(disk);
 	if (ret)
