@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
 # A hostile guest on the block rings: bogus completion id, duplicate
 # completion, length past the buffer, garbage ring index, unknown status,
 # a slot outside guest RAM, a doorbell storm.  Each violation is counted

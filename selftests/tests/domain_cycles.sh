@@ -3,13 +3,13 @@
 # tier: long (make check runs it on the newest kernel only; see selftests/check)
 # Crash/restart cycles of a real domain leak nothing: afterwards host
 # MemAvailable is back within 8 MiB of the start, and no VMM process or
-# eventfd is left.  `make check` runs 20 cycles per kernel to stay within
+# eventfd is left.  `make check` runs 10 cycles to stay within
 # its time budget (each real restart is a nested-TCG guest boot, ~10 s);
 # CYCLES=50 runs the full count (kmod_cycles does 50 with the fake VMM).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/domain.sh"
 
-CYCLES=${CYCLES:-20}
+CYCLES=${CYCLES:-10}
 # The crashes are injected (no hang among them): a 30 s heartbeat timeout
 # keeps a guest starved on a busy machine from adding a restart of its own.
 load_drvbox_real restart_limit=1000 heartbeat_timeout_ms=30000
