@@ -42,8 +42,11 @@ compare() {
 	echo "{\"native\": $native, \"isolated\": $isolated}"
 }
 
-null=$(compare null_blk nullb0 null_blk "${NULLB_PARAMS[@]}")
-flaky=$(compare flaky_blk flakyb0 "$FLAKY_KO" "${FLAKY_PARAMS[@]}")
+# (a fail inside $(...) ends only the subshell; its message is the output)
+null=$(compare null_blk nullb0 null_blk "${NULLB_PARAMS[@]}") ||
+	fail "null_blk: $(echo "$null" | grep -m1 'FAIL')"
+flaky=$(compare flaky_blk flakyb0 "$FLAKY_KO" "${FLAKY_PARAMS[@]}") ||
+	fail "flaky_blk: $(echo "$flaky" | grep -m1 'FAIL')"
 "$DRVBOX" stop bflaky_blk >/dev/null || fail "stop bflaky_blk failed"
 
 # Recovery: a 4k direct reader in a loop stamps each completed read; the

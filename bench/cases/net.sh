@@ -66,7 +66,7 @@ print("%.3f, \"udp_lost_pct\": %.2f" % (s["bits_per_second"] * (1 - s["lost_perc
 }
 
 up_on "$ISOIF"
-native=$(measure "$ISOIF")
+native=$(measure "$ISOIF") || fail "native: $(echo "$native" | grep -m1 FAIL)"
 ip addr flush dev "$ISOIF"
 ip link set "$ISOIF" down
 
@@ -76,7 +76,7 @@ wait_until 120 "bnet's host interface" net_has_dev bnet
 dev=$(net_host_dev bnet)
 up_on "$dev"
 boot=$(( $(now_ms) - t0 ))
-isolated=$(measure "$dev")
+isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
 "$DRVBOX" stop bnet >/dev/null || fail "stop bnet failed"
 cat > "$BENCH_OUT/net.json" <<JSON
 {"seconds": $secs, "pings": $pings, "boot_with_e1000e_to_carrier_ms": $boot,

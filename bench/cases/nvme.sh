@@ -15,14 +15,14 @@ nat_dev=$(nvme_ns "$nat_ctrl")
 [ -b "/dev/$nat_dev" ] || fail "no namespace on $nat_ctrl"
 bench_start
 
-native=$(fio_suite "/dev/$nat_dev")
+native=$(fio_suite "/dev/$nat_dev") || fail "native fio: $(echo "$native" | grep -m1 FAIL)"
 t0=$(now_ms)
 bench_domain_up bnvme --driver nvme --pci "$iso_bdf" --export blk:nvme0n1 \
 	--cpus 2 --mem 512
 boot=$(( $(now_ms) - t0 ))
 vd=$(export_host_dev bnvme)
 [ -b "/dev/$vd" ] || fail "no host disk for bnvme's export (got '$vd')"
-isolated=$(fio_suite "/dev/$vd")
+isolated=$(fio_suite "/dev/$vd") || fail "isolated fio: $(echo "$isolated" | grep -m1 FAIL)"
 "$DRVBOX" stop bnvme >/dev/null || fail "stop bnvme failed"
 cat > "$BENCH_OUT/nvme.json" <<JSON
 {"fio_runtime_s": $FIO_RUNTIME, "boot_with_nvme_ms": $boot,
