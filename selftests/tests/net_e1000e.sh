@@ -118,9 +118,7 @@ gone() { ! ip -o link show | grep -q "^$ifindex: "; }
 wait_until 10 gone || fail "$NET_DEV (ifindex $ifindex) still there after stop"
 
 # native: the same NIC on the host's e1000e
-wait_driver "$ISO" e1000e 30
-for i in $(seq 20); do ISOIF=$(nic_name "$ISO"); [ -n "$ISOIF" ] && break; sleep 0.5; done
-[ -n "$ISOIF" ] || fail "no host interface for $ISO after stop"
+nic_returned
 NET_DEV=$ISOIF
 ip addr add 10.213.8.1/24 dev "$NET_DEV"
 ip addr add fd88::1/64 dev "$NET_DEV" nodad

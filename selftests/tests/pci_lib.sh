@@ -112,13 +112,11 @@ nic_pair() {
 	ip link set "$ISOIF" down
 }
 
-# nic_back_on_host: after drvbox stop, the isolated NIC is on the host's
-# e1000e again with its MAC and carries pings to the native NIC (moved
-# into netns drvbox-pci, so the traffic must cross the wire).  Leaves both
-# as it found them.
-nic_back_on_host() {
-	local ping="ping" i
-	command -v ping >/dev/null || ping="/bin/busybox ping"
+# nic_returned: after drvbox stop, the isolated NIC is on the host's e1000e
+# again and has its interface (ISOIF, re-read: the name may change) with
+# its own MAC.
+nic_returned() {
+	local i
 	wait_driver "$ISO" e1000e 30
 	for i in $(seq 20); do
 		ISOIF=$(nic_name "$ISO")
@@ -127,6 +125,16 @@ nic_back_on_host() {
 	done
 	[ -n "$ISOIF" ] || fail "no host interface for $ISO after stop"
 	[ "$(cat "/sys/class/net/$ISOIF/address")" = $MAC_ISO ] || fail "$ISOIF has another MAC"
+}
+
+# nic_back_on_host: after drvbox stop, the isolated NIC is on the host's
+# e1000e again with its MAC and carries pings to the native NIC (moved
+# into netns drvbox-pci, so the traffic must cross the wire).  Leaves both
+# as it found them.
+nic_back_on_host() {
+	local ping="ping" i
+	command -v ping >/dev/null || ping="/bin/busybox ping"
+	nic_returned
 	ip netns add drvbox-pci || fail "ip netns add failed"
 	ip link set "$NATIF" netns drvbox-pci || fail "moving $NATIF to the netns failed"
 	ip -n drvbox-pci addr add 10.213.7.2/24 dev "$NATIF"
