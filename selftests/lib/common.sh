@@ -16,7 +16,38 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 log() { echo "# $*"; }
-fail() { echo "# FAIL: $*"; exit $KSFT_FAIL; }
+fail() { echo "# FAIL: $*"; fail_diag; exit $KSFT_FAIL; }
+
+# fail_diag: on a failure while domains exist, what each domain and each
+# VMM process is doing, and the host's blocked tasks (sysrq w): enough to
+# tell a slow nested boot from a stuck supervisor, VMM or device reset in
+# a CI log.  Every read is bounded in time, so a stuck lock cannot hang it.
+fail_diag() {
+	local d p t n
+	[ -d /sys/kernel/drvbox/domains ] || return 0
+	[ -n "$(ls /sys/kernel/drvbox/domains 2>/dev/null)" ] || return 0
+	[ -n "${FAIL_DIAG_DONE:-}" ] && return 0
+	FAIL_DIAG_DONE=1
+	for d in /sys/kernel/drvbox/domains/*/; do
+		n=$(basename "$d")
+		echo "# diag: domain $n:$(for a in state incarnation restarts boot_ms last_crash_reason last_error; do
+			printf ' %s=%s' $a "$(timeout 5 cat "$d$a" 2>/dev/null | tr -d '\n')"; done)"
+	done
+	for p in $(pgrep -x drvbox-vmm); do
+		echo "# diag: drvbox-vmm $p: $(timeout 5 tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)"
+		for t in /proc/$p/task/*; do
+			echo "# diag:   thread ${t##*/} $(awk '/^State/ { print $2 $3 }' $t/status 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"
+			timeout 5 cat $t/stack 2>/dev/null | head -n 8 | sed 's/^/# diag:     /'
+		done
+	done
+	if [ -w /proc/sysrq-trigger ]; then
+		echo w > /proc/sysrq-trigger
+		dmesg | awk '/sysrq: Show Blocked State/ { n = NR } { l[NR] = $0 }
+			END { if (n) for (i = n; i <= NR && i < n + 60; i++) print l[i] }' |
+			sed 's/^/# diag: /'
+	fi
+	return 0
+}
 skip() { echo "# SKIP: $*"; exit $KSFT_SKIP; }
 
 drvbox_loaded() { [ -d /sys/module/drvbox ]; }

@@ -62,6 +62,10 @@ ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 # blk_domain_diag NAME: what the host and the guest said, for a failure
 blk_domain_diag() {
+	# a guest oops of an earlier incarnation first (its console keeps it)
+	"$DRVBOX" logs "$1" 2>&1 | awk '/(BUG:|Oops|Kernel panic|general protection|RIP:|Call Trace)/ && !n { n = NR }
+		{ l[NR] = $0 } END { if (n) for (i = n > 5 ? n - 5 : 1; i <= NR && i < n + 45; i++) print l[i] }' |
+		sed 's/^/# oops: /'
 	"$DRVBOX" logs "$1" 2>&1 | tail -n 60 | sed 's/^/# log: /'
 	dmesg_since_mark | grep -v 'io_u error' | tail -n 40 | sed 's/^/# dmesg: /'
 	"$DRVBOX" status "$1" 2>&1 | sed 's/^/# status: /'
