@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# tier: long (make check runs it on the newest kernel only; see selftests/check)
+# tier: full (only with CHECK_FULL=1; make check has blk_recovery_panic and
+# blk_recovery_vmmkill, which also verify the data; see selftests/check)
 # A real domain exporting null_blk dies under I/O: `drvbox crash --how
 # panic`, then `--how vmm-kill`, while fio runs on the host's /dev/vdX.
 # Each time the next incarnation re-announces the same disk, I/O goes on

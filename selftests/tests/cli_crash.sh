@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# tier: long (make check runs it on the newest kernel only; domain_crash covers
-# every kind of crash on the others; see selftests/check)
+# tier: full (only with CHECK_FULL=1; domain_crash covers every kind of crash
+# in make check; see selftests/check)
 # drvbox crash --how oops|hang|vmm-kill on a real domain: each ends the
 # incarnation in its own way (the guest stub's wild write under oops=panic;
 # every vCPU spinning so the heartbeat stops; SIGKILL to the VMM), the next

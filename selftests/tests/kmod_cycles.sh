@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# tier: long (make check runs it on the newest kernel only; see selftests/check)
+# tier: full (only with CHECK_FULL=1; make check has domain_cycles with real
+# domains and kmod_lifecycle; see selftests/check)
 # 50 crash/restart cycles of one domain (VMM killed, guest panic, requested
 # restart in turn): every incarnation gets fresh zeroed memory, and after
 # destroy the host has its memory back (MemAvailable within 8 MiB) and no
