@@ -220,6 +220,38 @@ static void vfio__dma_map(uint64_t iova, void *host, uint64_t size)
 			       (unsigned long long)size, strerror(errno));
 }
 
+/*
+ * Open the group.  A group is open in one process at a time (EBUSY).  After
+ * a crash the previous incarnation's VMM may still be exiting: its group
+ * and device files close in its exit, and closing the device resets it,
+ * which can take seconds.  So EBUSY is waited out for a while, with a note
+ * in the log, before it counts as "another process holds the group".
+ */
+#define GROUP_BUSY_WAIT_MS	30000
+
+static int vfio__open_group(struct vfio_dev *d, const char *path)
+{
+	uint64_t t0 = vmm__now_ns();
+	bool noted = false;
+	int fd;
+
+	for (;;) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || errno != EBUSY ||
+		    vmm__now_ns() - t0 > GROUP_BUSY_WAIT_MS * 1000000ULL)
+			break;
+		if (!noted)
+			vmm__log("pci %s: %s is busy (the previous VMM still exiting?); waiting up to %d s",
+				 d->bdf, path, GROUP_BUSY_WAIT_MS / 1000);
+		noted = true;
+		usleep(100 * 1000);
+	}
+	if (fd >= 0 && noted)
+		vmm__log("pci %s: %s free after %llu ms", d->bdf, path,
+			 (unsigned long long)((vmm__now_ns() - t0) / 1000000));
+	return fd;
+}
+
 /* The first group fixes the IOMMU type; then all guest RAM is mapped. */
 static void vfio__attach_group(struct vfio_dev *d)
 {
@@ -228,7 +260,7 @@ static void vfio__attach_group(struct vfio_dev *d)
 	uint64_t t;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", d->group);
-	d->group_fd = open(path, O_RDWR | O_CLOEXEC);
+	d->group_fd = vfio__open_group(d, path);
 	if (d->group_fd < 0) {
 		char drv[64];
 
