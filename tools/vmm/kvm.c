@@ -3,9 +3,9 @@
  * drvbox-vmm: the VM, its memory and its vCPUs.
  *
  * In-kernel irqchip (PIC + IOAPIC + LAPICs) and PIT, so the only exits we
- * see are the 8250, the PCI config ports, the CMOS clock and MMIO to the
- * drvbox device's registers and MSI-X table.  One thread per vCPU; the
- * main thread only waits for signals.
+ * see are the 8250, the PCI config ports, the CMOS clock, the reset
+ * control port and MMIO to the drvbox device's registers and MSI-X table.
+ * One thread per vCPU; the main thread only waits for signals.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -397,6 +397,29 @@ void kvm__set_msi_route(unsigned int gsi, bool enabled, uint64_t addr,
 	pthread_mutex_unlock(&routing_lock);
 }
 
+static void kvm__guest_died(const char *what);
+
+/*
+ * The reset control register at 0xcf9 (ICH and most chipsets), which the
+ * guest's reboot=p uses: a write with bit 2 set resets the machine.  A
+ * panic (panic=-1) thus ends in one port write the VMM sees, not in a
+ * triple fault, whose emulation under nested TCG has corrupted the test
+ * host's own kernel (docs/vmm.md).
+ */
+#define RESET_CONTROL_PORT	0xcf9
+#define RESET_CONTROL_RESET	0x04
+
+static bool kvm__reset_io(uint16_t port, bool write, uint8_t *data)
+{
+	if (port != RESET_CONTROL_PORT)
+		return false;
+	if (!write)
+		*data = 0;
+	else if (*data & RESET_CONTROL_RESET)
+		kvm__guest_died("guest reboot");
+	return true;
+}
+
 static void kvm__handle_io(struct kvm_run *run)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
@@ -409,7 +432,8 @@ static void kvm__handle_io(struct kvm_run *run)
 
 		if (run->io.size == 1)
 			done = serial__io(port, write, data) ||
-			       rtc__io(port, write, data);
+			       rtc__io(port, write, data) ||
+			       kvm__reset_io(port, write, data);
 		if (!done)
 			done = pci__io(port, write, data, run->io.size);
 		if (!done && !write)
@@ -435,7 +459,8 @@ static void kvm__guest_died(const char *what)
 		snprintf(msg, sizeof(msg), "guest panic: %s", panic);
 	else
 		snprintf(msg, sizeof(msg), "%s", what);
-	vmm__log("%s", msg);
+	vmm__log("%s%s%s%s", msg, panic ? " (" : "", panic ? what : "",
+		 panic ? ")" : "");
 	vmm__end(DRVBOX_VMM_GUEST_EXIT, VMM_EXIT_GUEST, msg);
 }
 

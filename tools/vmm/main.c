@@ -24,7 +24,7 @@
 #include "drvbox_guest.h"
 #include "vmm.h"
 
-#define BASE_CMDLINE "console=ttyS0 reboot=t panic=-1 oops=panic pci=conf1 " \
+#define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic pci=conf1 " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
 	"rdinit=/init"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
