@@ -48,6 +48,10 @@ json_array() { local IFS=,; echo "[$*]"; }
 
 bench_start() {
 	mkdir -p "$BENCH_OUT"
+	# no udev in the test host to load the driver for drvbox's virtio
+	# devices (their modalias); without it no /dev/vdX ever appears
+	modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] ||
+		fail "virtio_blk not available"
 	load_drvbox_real restart_limit=1000 boot_timeout_ms=600000
 	trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
 }
