@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # bench/inside.sh OUTDIR [CASE...]: run the benchmark cases inside the test
-# host (bench/run starts it).  Each case writes OUTDIR/<case>.json; this
-# script adds OUTDIR/meta.json and exits non-zero if any case failed.
+# host (bench/run starts it).  Each case writes OUTDIR/<case>.json,
+# replacing only its own; this script adds OUTDIR/meta.json and exits
+# non-zero if any case failed.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export BENCH_OUT="${1:?usage: bench/inside.sh OUTDIR [CASE...]}"
@@ -10,7 +11,10 @@ shift
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(blk nvme net idle boot)
 mkdir -p "$BENCH_OUT"
-rm -f "$BENCH_OUT"/*.json
+# Only the cases run now start afresh: `bench/run blk` after a full run
+# replaces blk's figures and keeps the others (each case measures native
+# and isolated in the same test host; meta.json names the newest run).
+for c in "${cases[@]}"; do rm -f "$BENCH_OUT/$c.json"; done
 
 failed=()
 for c in "${cases[@]}"; do

@@ -11,14 +11,15 @@ Ratios: wherever a case reports {"native": {...}, "isolated": {...}} with
 the same numeric leaves, each leaf gets "<path>_ratio", computed so that 1.0
 means no overhead and higher is better: isolated / native for rates
 (IOPS, MB/s, Mbit/s), native / isolated for times (keys ending in _us or
-_ms).
+_ms) and for loss (keys ending in _lost_pct).
 """
 import json
 import os
 import statistics
 import sys
 
-LATENCY_SUFFIXES = ("_us", "_ms")
+# lower is better: times, and loss in percent
+LATENCY_SUFFIXES = ("_us", "_ms", "_lost_pct")
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
 

@@ -61,6 +61,7 @@ for i in $(seq 1 "$recoveries"); do
 	  done ) &
 	reader=$!
 	sleep 1
+	wait_until 300 "bnull_blk running" dom_state_is bnull_blk running
 	inc=$(dom_attr bnull_blk incarnation)
 	t0=$(now_ms)
 	"$DRVBOX" crash bnull_blk --how panic >/dev/null || fail "crash failed"
