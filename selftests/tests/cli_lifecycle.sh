@@ -32,10 +32,20 @@ grep -q '^drvbox: lc0 failed to start: .*/nonexistent/drvbox-vmm' "$W/err" ||
 grep -qx 'drvbox: lc0 removed' "$W/err" || fail "run did not remove lc0"
 ls_is_empty "after the failed run"
 
-# 2. --detach returns after CREATE; the domain stays (failed).
+# 2. --detach returns after CREATE; the domain stays (failed).  Without
+# virtio_blk (no udev here) run notes that the export gets no host device.
+rmmod virtio_blk 2>/dev/null
 "$DRVBOX" run --name lc0 --driver null_blk --export blk:nullb0 --mem 200 --cpus 2 \
 	--detach >"$W/out" 2>"$W/err" || fail "run --detach failed: $(cat "$W/err")"
 grep -qx 'lc0: created (starting; see drvbox status lc0)' "$W/out" || fail "run --detach said: $(cat "$W/out")"
+if [ -d /sys/module/virtio_blk ]; then	# built in, or in use
+	! grep -q 'virtio_blk is not loaded' "$W/err" ||
+		fail "run says virtio_blk is not loaded while it is: $(cat "$W/err")"
+else
+	grep -qx 'drvbox: note: virtio_blk is not loaded, so blk:nullb0 gets no host device until it is (modprobe virtio_blk; udev normally does it)' "$W/err" ||
+		fail "run did not note that virtio_blk is missing: $(cat "$W/err")"
+fi
+modprobe virtio_blk 2>/dev/null
 for _ in $(seq 50); do
 	"$DRVBOX" status lc0 | grep -q '^state: *failed$' && break
 	sleep 0.2

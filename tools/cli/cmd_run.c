@@ -499,6 +499,34 @@ static void run_destroy(int fd, const char *name)
 	}
 }
 
+/*
+ * The host's stock virtio_blk / virtio_net drive an export's device; udev
+ * loads them for its modalias.  Where no udev runs they may be missing,
+ * and the export would wait for a host device with no word why.
+ */
+static void note_host_drivers(const struct run_opts *o)
+{
+	static const struct {
+		const char *prefix, *module;
+	} drv[] = {
+		{ "blk:", "virtio_blk" },
+		{ "net:", "virtio_net" },
+	};
+	char path[64];
+
+	for (size_t k = 0; k < sizeof(drv) / sizeof(drv[0]); k++) {
+		for (unsigned int i = 0; i < o->nr_exports; i++) {
+			if (strncmp(o->exports[i], drv[k].prefix, 4))
+				continue;
+			snprintf(path, sizeof(path), "/sys/module/%s", drv[k].module);
+			if (access(path, F_OK) < 0)
+				fprintf(stderr, "drvbox: note: %s is not loaded, so %s gets no host device until it is (modprobe %s; udev normally does it)\n",
+					drv[k].module, o->exports[i], drv[k].module);
+			break;
+		}
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -544,6 +572,7 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	note_host_drivers(&o);
 	if (o.detach) {
 		printf("%s: created (starting; see drvbox status %s)\n",
 		       o.name, o.name);
