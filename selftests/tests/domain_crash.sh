@@ -17,9 +17,11 @@ for how in panic oops hang vmm-kill; do
 	"$DRVBOX" crash c0 --how "$how" || fail "crash --how $how failed"
 	wait_until 60 "restart after $how" \
 		dom_attr_gt c0 restarts "$before"
+	# the reason is recorded before the relaunch: read it now, before a
+	# later end of the new incarnation can replace it
+	reason=$(dom_attr c0 last_crash_reason)
 	wait_until 180 "c0 running after $how" dom_state_is c0 running
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	reason=$(dom_attr c0 last_crash_reason)
 	[ -n "$reason" ] || fail "no last_crash_reason after $how"
 	log "$how: restarted in ${ms} ms, reason: $reason"
 	case $how in
@@ -36,7 +38,13 @@ for how in panic oops hang vmm-kill; do
 		echo "$reason" | grep -qi -E 'signal|killed' || fail "reason '$reason' does not say killed" ;;
 	esac
 done
-[ "$(dom_attr c0 restarts)" = 4 ] || fail "expected 4 restarts, got $(dom_attr c0 restarts)"
+# A new incarnation that ended in a bare triple fault on its own (nested
+# TCG does that now and then; see docs/testing.md) was restarted too: it
+# counts, named, on top of the four crashes asked for.
+extra=$(dmesg_since_mark | grep -c 'domain c0: incarnation [0-9]* ended: guest shut down (triple fault)$')
+[ "$extra" = 0 ] || log "$extra uninjected bare triple fault(s), restarted like the rest"
+[ "$(dom_attr c0 restarts)" = $((4 + extra)) ] ||
+	fail "expected $((4 + extra)) restarts, got $(dom_attr c0 restarts)"
 "$DRVBOX" stop c0 || fail "stop failed"
 rmmod drvbox || fail "rmmod failed"
 trap - EXIT
