@@ -48,10 +48,8 @@ json_array() { local IFS=,; echo "[$*]"; }
 
 bench_start() {
 	mkdir -p "$BENCH_OUT"
-	# no udev in the test host to load the driver for drvbox's virtio
-	# devices (their modalias); without it no /dev/vdX ever appears
-	modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] ||
-		fail "virtio_blk not available"
+	# without virtio_blk no /dev/vdX ever appears (no udev to load it)
+	host_module virtio_blk || fail "virtio_blk not available"
 	# a 30 s heartbeat timeout: two busy nested domains on 2 emulated CPUs
 	# starve a guest's heartbeat for over 5 s, and a restart nobody asked
 	# for would spoil the figures (the bench measures I/O, not supervision)

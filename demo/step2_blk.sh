@@ -26,7 +26,7 @@ fault_after=${1:-522}
 D=demo-blk
 FLAKY_KO="$KBUILD/selftests/drivers/flaky_blk.ko"
 [ -r "$FLAKY_KO" ] || die "$FLAKY_KO not built"
-modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] || die "no virtio_blk module"
+host_module virtio_blk || die "no virtio_blk module"
 bdf=$(nvme_bdf drvbox-nvme0) || die "no nvme controller with serial drvbox-nvme0"
 [ -e "/sys/bus/pci/devices/$bdf/iommu_group" ] || die "$bdf has no IOMMU group (no IOMMU)"
 sysd=/sys/kernel/drvbox/domains/$D

@@ -12,7 +12,7 @@
 . "$BENCH_DIR/../selftests/tests/net_lib.sh"
 
 command -v iperf3 >/dev/null || fail "iperf3 is not installed (make install-deps)"
-modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] || fail "no virtio_net"
+host_module virtio_net || fail "no virtio_net"
 secs=$(quick_or 20 5)
 pings=$(quick_or 1000 200)
 NS=bench-nat

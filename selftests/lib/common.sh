@@ -59,6 +59,11 @@ inconclusive() { echo "# INCONCLUSIVE: $*"; fail_diag; exit $KSFT_INCONCLUSIVE; 
 
 drvbox_loaded() { [ -d /sys/module/drvbox ]; }
 
+# host_module MOD: MOD is in the kernel, loaded now if it was not (there is
+# no udev in the test host to load virtio_blk/virtio_net for drvbox's
+# devices); the caller says what its absence means (skip or fail).
+host_module() { modprobe "$1" 2>/dev/null || [ -d "/sys/module/$1" ]; }
+
 load_drvbox() {
 	[ -r "$DRVBOX_KO" ] || fail "$DRVBOX_KO not built (make KVER=$KVER)"
 	drvbox_loaded || insmod "$DRVBOX_KO" "$@" || fail "insmod $DRVBOX_KO failed"

@@ -15,8 +15,7 @@ BLK_DOMAIN_NULL_PARAMS=(--param null_blk.gb=1 --param null_blk.memory_backed=1
 blk_domain_need() {
 	cli_need_domains
 	command -v fio >/dev/null || skip "fio is not installed (scripts/install-deps)"
-	modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] ||
-		skip "virtio_blk not available"
+	host_module virtio_blk || skip "virtio_blk not available"
 }
 
 # blk_domain_logs NAME: the domain's console, for a failure

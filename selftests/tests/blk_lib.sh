@@ -8,8 +8,7 @@
 blk_start() {
 	local name=$1 mode=$2 size=$3
 	shift 3
-	modprobe virtio_blk 2>/dev/null || [ -d /sys/module/virtio_blk ] ||
-		skip "virtio_blk not available"
+	host_module virtio_blk || skip "virtio_blk not available"
 	BLK_DISK=/tmp/blk-$name.img
 	rm -f "$BLK_DISK"
 	truncate -s "${size}M" "$BLK_DISK" || fail "cannot create $BLK_DISK"

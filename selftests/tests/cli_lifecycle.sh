@@ -45,7 +45,7 @@ else
 	grep -qx 'drvbox: note: virtio_blk is not loaded, so blk:nullb0 gets no host device until it is (modprobe virtio_blk; udev normally does it)' "$W/err" ||
 		fail "run did not note that virtio_blk is missing: $(cat "$W/err")"
 fi
-modprobe virtio_blk 2>/dev/null
+host_module virtio_blk
 for _ in $(seq 50); do
 	"$DRVBOX" status lc0 | grep -q '^state: *failed$' && break
 	sleep 0.2

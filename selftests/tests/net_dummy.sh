@@ -11,8 +11,7 @@
 . "$(dirname "$0")/kmod_lib.sh"
 . "$(dirname "$0")/net_lib.sh"
 cli_need_domains
-modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] ||
-	skip "virtio_net not available"
+host_module virtio_net || skip "virtio_net not available"
 
 D=nd0
 trap '"$DRVBOX" stop $D >/dev/null 2>&1; ip netns del $NET_NS 2>/dev/null; unload_drvbox' EXIT

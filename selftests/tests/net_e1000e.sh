@@ -16,8 +16,7 @@
 . "$(dirname "$0")/net_lib.sh"
 cli_need_domains
 command -v iperf3 >/dev/null || skip "iperf3 is not installed (scripts/install-deps)"
-modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] ||
-	skip "virtio_net not available"
+host_module virtio_net || skip "virtio_net not available"
 
 nic_pair
 NS=drvbox-nat

@@ -32,8 +32,7 @@ net_carrier_is() { [ "$(net_carrier)" = "$1" ]; }
 net_start() {
 	local name=$1 mode=$2
 	modprobe tun 2>/dev/null || [ -c /dev/net/tun ] || skip "tun not available"
-	modprobe virtio_net 2>/dev/null || [ -d /sys/module/virtio_net ] ||
-		skip "virtio_net not available"
+	host_module virtio_net || skip "virtio_net not available"
 	ip netns del $NET_NS 2>/dev/null
 	ip link del $NET_TAP 2>/dev/null
 	ip tuntap add dev $NET_TAP mode tap || fail "cannot create tap $NET_TAP"
