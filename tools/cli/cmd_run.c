@@ -516,7 +516,8 @@ static void note_host_drivers(const struct run_opts *o)
 
 	for (size_t k = 0; k < sizeof(drv) / sizeof(drv[0]); k++) {
 		for (unsigned int i = 0; i < o->nr_exports; i++) {
-			if (strncmp(o->exports[i], drv[k].prefix, 4))
+			if (strncmp(o->exports[i], drv[k].prefix,
+				    strlen(drv[k].prefix)))
 				continue;
 			snprintf(path, sizeof(path), "/sys/module/%s", drv[k].module);
 			if (access(path, F_OK) < 0)
