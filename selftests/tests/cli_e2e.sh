@@ -16,6 +16,10 @@ unload_drvbox
 load_drvbox vmm_path="$(cli_vmm_path)"
 dmesg_mark
 
+# The log an earlier domain of the same name left behind: the new domain
+# starts its own, the old one becomes console.log.1.
+mkdir -p /run/drvbox/e2e0
+echo "stale line of an earlier e2e0" > /run/drvbox/e2e0/console.log
 "$DRVBOX" run --name e2e0 --driver null_blk --export blk:nullb0 >"$W/out" 2>"$W/err" ||
 	{ sed 's/^/# err: /' "$W/err"; "$DRVBOX" logs e2e0 | tail -n 30 | sed 's/^/# log: /'; fail "drvbox run e2e0 failed"; }
 cat "$W/out"
@@ -32,6 +36,8 @@ pid=$(status_field e2e0 vmm_pid)
 [ "$pid" -gt 0 ] && [ -d "/proc/$pid" ] || fail "VMM pid '$pid' is not a process"
 "$DRVBOX" logs e2e0 >"$W/log" || fail "drvbox logs failed"
 grep -q 'drvbox-init: loaded null_blk' "$W/log" || fail "the console log does not show null_blk loaded"
+grep -q 'stale line' "$W/log" && fail "drvbox logs shows the earlier domain's log"
+grep -q 'stale line' /run/drvbox/e2e0/console.log.1 || fail "the earlier log is not console.log.1"
 log "e2e0 running after $boot ms; ls, status, logs agree"
 
 "$DRVBOX" crash e2e0 --how panic >/dev/null || fail "drvbox crash --how panic failed"

@@ -7,7 +7,9 @@
  * the top of low RAM, and the vCPU starts at the 64-bit entry (load + 0x200)
  * with an identity map of the first 4 GiB, a flat GDT and RSI pointing at
  * the zero page (boot_params) we fill with the setup header, e820 map,
- * command line and ramdisk.
+ * command line and ramdisk.  Unless --bzimage: then the kernel itself,
+ * unpacked once and cached (vmlinux.c), goes where it was linked and the
+ * vCPU starts at its ELF entry, skipping the decompressor.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -123,7 +125,7 @@ static void boot__e820(struct boot_params *bp)
 void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len)
 {
 	size_t setup_size, pm_size, hdr_len, cmd_len = strlen(cmdline);
-	uint64_t load, load_end, initrd_max, initrd_gpa;
+	uint64_t load, load_end, initrd_max, initrd_gpa, kernel_end;
 	unsigned int setup_sects = hdr.setup_sects ? hdr.setup_sects : 4;
 	struct boot_params *bp;
 	void *dst;
@@ -141,9 +143,17 @@ void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len)
 		vmm__die_start("guest RAM (%llu MiB) too small for the kernel (needs %llu MiB)",
 			       (unsigned long long)(vmm.ram_low >> 20),
 			       (unsigned long long)(load_end >> 20) + 1);
-	dst = vmm__gpa(load, pm_size);
-	memcpy(dst, kernel_image + setup_size, pm_size);
-	vmm.kernel_entry = load + 0x200;
+	if (vmm.cfg.bzimage || hdr.version < 0x208 || !hdr.payload_length ||
+	    hdr.payload_offset > pm_size ||
+	    pm_size - hdr.payload_offset < hdr.payload_length ||
+	    !vmlinux__load(kernel_image + setup_size + hdr.payload_offset,
+			   hdr.payload_length, &vmm.kernel_entry, &kernel_end)) {
+		dst = vmm__gpa(load, pm_size);
+		memcpy(dst, kernel_image + setup_size, pm_size);
+		vmm.kernel_entry = load + 0x200;
+	} else if (kernel_end > load_end) {
+		load_end = kernel_end;
+	}
 
 	if (cmd_len >= CMDLINE_MAX || cmd_len >= hdr.cmdline_size)
 		vmm__die_start("kernel command line too long (%zu bytes)", cmd_len);

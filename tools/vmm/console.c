@@ -4,8 +4,9 @@
  *
  * Bytes from the guest's 8250 are appended to /run/drvbox/NAME/console.log
  * (standalone: --log FILE, or - for stdout), a line at a time.  Each
- * incarnation is framed by start/end marker lines; a log over 4 MiB is
- * rotated to console.log.1 when an incarnation starts (docs/domains.md).
+ * incarnation is framed by start/end marker lines; a log over 4 MiB, or
+ * an earlier domain's log when a new one starts, is rotated to
+ * console.log.1 (docs/domains.md).
  * The last "Kernel panic - not syncing:" line is kept for the exit report.
  */
 #include <errno.h>
@@ -68,7 +69,14 @@ void console__open(void)
 			vmm__die_start("cannot create %s: %s", dir, strerror(errno));
 		snprintf(path, sizeof(path), "%s/console.log", dir);
 	}
-	if (stat(path, &st) == 0 && st.st_size > CONSOLE_ROTATE_BYTES) {
+	/*
+	 * Incarnation 1 is a new domain: a log left by an earlier domain of
+	 * the same name becomes console.log.1, so that `drvbox logs` (and
+	 * whoever waits for a line in it) sees this domain's boot only.
+	 */
+	if (stat(path, &st) == 0 &&
+	    (st.st_size > CONSOLE_ROTATE_BYTES ||
+	     (!vmm.cfg.standalone && vmm.cfg.incarnation == 1 && st.st_size))) {
 		snprintf(old, sizeof(old), "%s.1", path);
 		if (rename(path, old) < 0)
 			fprintf(stderr, VMM_NAME ": cannot rotate %s: %s\n",

@@ -24,7 +24,7 @@
 #include "drvbox_guest.h"
 #include "vmm.h"
 
-#define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic pci=conf1 " \
+#define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic pci=conf1,noearly " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
 	"rdinit=/init"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
@@ -56,6 +56,9 @@ static void usage(FILE *f)
 "  --log FILE|-         console log (default -: stdout)\n"
 "  --until TEXT         stop (exit 0) once a console line contains TEXT\n"
 "  --timeout SEC        stop (exit 3) after SEC seconds\n"
+"  --bzimage            boot PATH through its own decompressor (default: the\n"
+"                       kernel unpacked once into /var/cache/drvbox, which\n"
+"                       skips the decompressor at every boot)\n"
 "\n"
 "Exit status: 0 stopped (SIGTERM, --until), 1 could not start or VMM error,\n"
 "2 the guest died (panic, triple fault), 3 --timeout expired.\n",
@@ -81,7 +84,8 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long min
 static void parse_options(int argc, char **argv)
 {
 	enum { O_DOMAIN = 256, O_INC, O_STANDALONE, O_KERNEL, O_MODULE, O_PARAM,
-	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT, O_PCI };
+	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT, O_PCI,
+	       O_BZIMAGE };
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, O_DOMAIN },
 		{ "incarnation", required_argument, NULL, O_INC },
@@ -96,6 +100,7 @@ static void parse_options(int argc, char **argv)
 		{ "until", required_argument, NULL, O_UNTIL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "pci", required_argument, NULL, O_PCI },
+		{ "bzimage", no_argument, NULL, O_BZIMAGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,6 +174,10 @@ static void parse_options(int argc, char **argv)
 				exit(VMM_EXIT_ERROR);
 			}
 			c->pci_args[c->nr_pci_args++] = optarg;
+			standalone_only = true;
+			break;
+		case O_BZIMAGE:
+			c->bzimage = true;
 			standalone_only = true;
 			break;
 		case 'h':

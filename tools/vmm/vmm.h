@@ -69,6 +69,7 @@ struct vmm_config {
 	unsigned int nr_param_args;
 	uint64_t mem_bytes;
 	unsigned int vcpus;
+	bool bzimage;			/* boot through the bzImage's decompressor */
 	const char *pci_args[VMM_MAX_PCI];	/* BDFs to pass through */
 	unsigned int nr_pci_args;
 };
@@ -140,6 +141,10 @@ void kvm__run_vcpus(void);
 /* boot.c */
 void boot__probe_kernel(void);
 void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len);
+
+/* vmlinux.c: the kernel unpacked once, booted without its decompressor */
+bool vmlinux__load(const uint8_t *payload, size_t len, uint64_t *entry,
+		   uint64_t *end);
 
 /* mptable.c */
 void mptable__write(unsigned int ncpus);
