@@ -6,7 +6,8 @@
 # first on the test host's own e1000e (native), then passed through to a
 # domain running the stock e1000e whose eth0 the host gets back as a
 # virtio_net interface (isolated).  Same measurements on both: ping RTT
-# p50/p99 (adaptive pings, one at a time), iperf3 TCP and UDP throughput.
+# p50/p99 (adaptive pings, one at a time), iperf3 TCP and UDP throughput,
+# and the 64-byte frame rate of dpdk-testpmd (txonly over af_packet).
 . "$(dirname "$0")/../lib.sh"
 . "$BENCH_DIR/../selftests/tests/pci_lib.sh"
 . "$BENCH_DIR/../selftests/tests/net_lib.sh"
@@ -35,9 +36,50 @@ up_on() {
 	busybox ping -4 -q -c 5 -W 5 10.213.9.2 >/dev/null 2>&1 || fail "no ping over $1"
 }
 
+# pps DEV: small-packet rate, as '"pps_64b": N, "pps_tx": M': dpdk-testpmd
+# (txonly, 64-byte UDP frames to the far NIC's MAC) on DEV through DPDK's
+# af_packet PMD, counted where they arrive (the far NIC's rx_packets, over
+# $secs s once frames flow); pps_tx is what testpmd itself handed to DEV.
+# Empty when dpdk-testpmd is not installed (scripts/install-deps --bench).
+pps() {
+	local dev=$1 peer out pid r0 r1 i
+	command -v dpdk-testpmd >/dev/null || return 0
+	peer=$(ip netns exec $NS cat "/sys/class/net/$NATIF/address")
+	out=$(mktemp)
+	timeout -s INT $((secs + 40)) dpdk-testpmd -l 0,1 --no-huge -m 128 \
+		--no-pci --file-prefix=drvbox-bench \
+		--vdev "net_af_packet0,iface=$dev" -- --forward-mode=txonly \
+		--txpkts=64 --eth-peer=0,"$peer" --nb-cores=1 \
+		--total-num-mbufs=8192 --auto-start --stats-period=1 \
+		</dev/null >"$out" 2>&1 &
+	pid=$!
+	rx() { ip netns exec $NS cat "/sys/class/net/$NATIF/statistics/rx_packets"; }
+	r0=$(rx)
+	for i in $(seq 60); do
+		sleep 0.5
+		[ "$(rx)" -gt $((r0 + 1000)) ] && break
+		kill -0 $pid 2>/dev/null || break
+	done
+	r0=$(rx)
+	sleep "$secs"
+	r1=$(rx)
+	kill -INT $pid 2>/dev/null
+	wait $pid
+	python3 - "$out" "$secs" "$((r1 - r0))" <<'PY' || { sed 's/^/# testpmd: /' "$out" | tail -n 20 >&2; rm -f "$out"; fail "dpdk-testpmd on $dev"; }
+import re, sys
+text, secs, got = open(sys.argv[1]).read(), float(sys.argv[2]), int(sys.argv[3])
+tx = [int(m) for m in re.findall(r"Tx-pps:\s+(\d+)", text) if int(m)]
+if got <= 0 or not tx:
+    sys.exit(1)
+tx = sorted(tx)[len(tx) // 2]
+print('"pps_64b": %d, "pps_tx": %d' % (got / secs, tx))
+PY
+	rm -f "$out"
+}
+
 # measure DEV: one JSON object of this side's figures
 measure() {
-	local rtt tcp udp
+	local rtt tcp udp rate
 	rtt=$(busybox ping -4 -A -c "$pings" -W 5 10.213.9.2 2>&1 | python3 -c '
 import re, sys
 t = sorted(float(m.group(1)) for m in re.finditer(r"time=([0-9.]+) ms", sys.stdin.read()))
@@ -62,7 +104,9 @@ s = json.load(sys.stdin)["end"]["sum"]
 print("%.3f, \"udp_lost_pct\": %.2f" % (s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6, s["lost_percent"]))') ||
 		fail "iperf3 UDP over $1 failed"
 	log "$1: UDP ${udp%%,*} Mbit/s delivered" >&2
-	echo "{$rtt, \"tcp_mbit\": $tcp, \"udp_mbit\": $udp}"
+	rate=$(pps "$1")
+	[ -z "$rate" ] || { log "$1: 64-byte frames: $rate" >&2; rate=", $rate"; }
+	echo "{$rtt, \"tcp_mbit\": $tcp, \"udp_mbit\": $udp$rate}"
 }
 
 up_on "$ISOIF"
