@@ -165,6 +165,22 @@ def plots(raw, der, rat, stem):
         fig.tight_layout()
         fig.savefig(f"{stem}-idle.png", dpi=100)
         made.append(f"{stem}-idle.png")
+    scale = raw.get("scale")
+    if scale:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+        for ax, part, label in ((axes[0], "queues", "domain vCPUs = queues"),
+                                (axes[1], "domains", "domains read at once")):
+            pts = sorted((int(k.rsplit("_", 1)[1]), v)
+                         for k, v in scale.get(part, {}).items())
+            for side in ("native", "isolated"):
+                ax.plot([n for n, _ in pts], [v[side]["iops"] for _, v in pts],
+                        "o-", label=side)
+            ax.set_xlabel(label)
+            ax.set_ylabel("4k randread IOPS (qd32)")
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(f"{stem}-scale.png", dpi=100)
+        made.append(f"{stem}-scale.png")
     boot = raw.get("boot")
     if boot:
         fig, ax = plt.subplots(figsize=(5, 3.5))
