@@ -17,6 +17,7 @@
  * Anything unexpected (no such program, a failed unpack, an ELF file that
  * does not fit) is logged and the caller boots the bzImage as before.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +183,35 @@ fail:
 }
 
 /*
+ * Remove what earlier builds of the same kernel version left in the cache
+ * (another size or mtime of /boot/vmlinuz-KVER): only @keep stays.
+ */
+static void vmlinux__prune(const char *keep)
+{
+	char prefix[sizeof(vmm.kver) + 16];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(prefix, sizeof(prefix), "vmlinux-%s-", vmm.kver);
+	dir = opendir(CACHE_DIR);
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		const char *rest = e->d_name + strlen(prefix);
+
+		/* vmlinux-KVER-SIZE-MTIME: digits and one dash after the prefix */
+		if (strncmp(e->d_name, prefix, strlen(prefix)) ||
+		    !strcmp(e->d_name, keep) ||
+		    strspn(rest, "0123456789-") != strlen(rest))
+			continue;
+		if (unlinkat(dirfd(dir), e->d_name, 0) == 0)
+			vmm__log("removed %s/%s, an earlier build of %s",
+				 CACHE_DIR, e->d_name, vmm.kver);
+	}
+	closedir(dir);
+}
+
+/*
  * Copy the ELF file's PT_LOAD segments into guest RAM at their physical
  * addresses; *entry: its entry point (physical), *end: the end of the
  * highest segment.  Nothing is written unless the whole file checks out.
@@ -306,8 +336,10 @@ bool vmlinux__load(const uint8_t *payload, size_t len, uint64_t *entry,
 		unlink(path);
 		return false;
 	}
-	if (unpacked)
+	if (unpacked) {
 		vmm__log("unpacked the kernel into %s in %llu ms", path,
 			 (unsigned long long)((vmm__now_ns() - t0) / 1000000));
+		vmlinux__prune(strrchr(path, '/') + 1);
+	}
 	return true;
 }
