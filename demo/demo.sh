@@ -7,7 +7,9 @@
 #   2. the same driver isolated by drvbox over the nvme passed through with
 #      VFIO: the same panic mid-copy, the domain restarts, the copy finishes
 #      with matching checksums, the host's log is clean.
-#   3. e1000e isolated via passthrough (the net export is not there yet).
+#   3. e1000e isolated via passthrough, its eth0 exported to the host:
+#      ping and iperf3 to the native NIC, a panic in the middle of an
+#      iperf3 run, the carrier drops and comes back, iperf3 finishes.
 #   4. a summary table.
 # Steps 2 and 3 run in one test-host boot (demo/inside.sh).  Any claim that
 # is not true ends it with "DEMO FAILED: why" and exit status 1.
