@@ -59,6 +59,7 @@
  * @nb: netdevice notifier for the carrier
  * @nb_registered: @nb is on the notifier chain
  * @link_work: copies the carrier into the answer's flags
+ * @features_off: the GRO/LRO features we turned off (on again at unexport)
  * @rx_dropped: frames dropped because the RX ring was full
  * @tx_errors: TX entries we could not send
  */
@@ -78,6 +79,7 @@ struct stub_net {
 	struct notifier_block nb;
 	bool nb_registered;
 	struct delayed_work link_work;
+	netdev_features_t features_off;
 	atomic64_t rx_dropped;
 	atomic64_t tx_errors;
 };
@@ -206,8 +208,15 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 		__vlan_hwaccel_clear_tag(skb);
 	}
 	len = skb->len;
-	if (len > sn->slot_size - DRVBOX_NET_HDR_LEN)
+	if (len > sn->slot_size - DRVBOX_NET_HDR_LEN) {
+		/* GRO is off (stub_net_export()): a frame over the MTU */
+		net_warn_ratelimited("%s: drvbox: dropped a %u-byte frame, larger than a slot\n",
+				     sn->dev->name, len);
 		goto drop;
+	}
+	/* the NIC checked the TCP/UDP checksum: the host need not */
+	if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+		hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 
 	spin_lock(&sn->rx_lock);
 	cons = READ_ONCE(sn->rings->rx_cons.val);
@@ -239,6 +248,22 @@ drop:
 dropped:
 	atomic64_inc(&sn->rx_dropped);
 	return RX_HANDLER_CONSUMED;
+}
+
+/*
+ * GRO and LRO off while exported (@on false), as they were after (true).
+ * The rx_handler runs after GRO, and a merged TCP frame (up to 64 KiB)
+ * does not fit a slot; the host's virtio_net merges on its side.  RTNL held.
+ */
+static void stub_net_features(struct stub_net *sn, bool on)
+{
+	if (!sn->features_off)
+		return;
+	if (on)
+		sn->dev->wanted_features |= sn->features_off;
+	else
+		sn->dev->wanted_features &= ~sn->features_off;
+	netdev_update_features(sn->dev);
 }
 
 /* ---- the answer and the carrier ---------------------------------- */
@@ -376,10 +401,14 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 			name, ret);
 		goto err_irq;
 	}
+	sn->features_off = sn->dev->wanted_features &
+			   (NETIF_F_GRO | NETIF_F_GRO_HW | NETIF_F_LRO);
+	stub_net_features(sn, false);
 	ret = dev_set_promiscuity(sn->dev, 1);
 	if (!ret && !(sn->dev->flags & IFF_UP))
 		ret = dev_open(sn->dev, NULL);
 	if (ret) {
+		stub_net_features(sn, true);
 		netdev_rx_handler_unregister(sn->dev);
 		rtnl_unlock();
 		dev_err(&sd->pdev->dev, "net export %s: cannot bring it up: %d\n",
@@ -422,6 +451,7 @@ void stub_net_unexport(struct stub_net *sn)
 	rtnl_lock();
 	netdev_rx_handler_unregister(sn->dev);
 	dev_set_promiscuity(sn->dev, -1);
+	stub_net_features(sn, true);
 	rtnl_unlock();
 	free_irq(sn->irq, sn);
 	cancel_work_sync(&sn->tx_work);

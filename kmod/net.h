@@ -42,6 +42,8 @@ struct net_stats {
 	u64 tx_packets, tx_bytes, tx_dropped;	/* host -> guest */
 	u64 rx_packets, rx_bytes, rx_dropped;	/* guest -> host */
 	u64 carrier_changes;
+	u64 tx_csum;		/* frames sent with NEEDS_CSUM */
+	u64 rx_csum_valid;	/* frames passed on with DATA_VALID */
 };
 
 struct drvbox_net {

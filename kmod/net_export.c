@@ -170,6 +170,19 @@ static const char *net_read_tx_cons(struct drvbox_net *net)
 	return NULL;
 }
 
+/*
+ * Count what virtio_net's header asked of a frame it sent: the host's own
+ * header, passed on to the stub unchecked, read back from the TX slot
+ * before tx_prod publishes it (the guest can only skew this count).
+ */
+static void net_count_tx_offload(struct drvbox_net *net, const u8 *slot)
+{
+	const struct virtio_net_hdr_v1 *hdr = (const void *)slot;
+
+	if (READ_ONCE(hdr->flags) & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		net->stats.tx_csum++;
+}
+
 /* Host frames to the guest.  Returns NULL or the guest's violation. */
 static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 {
@@ -198,9 +211,10 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 		} else {
 			u32 i = net->tx_prod & (NET_DEPTH - 1);
 			struct drvbox_net_desc e = { .len = c->total };
+			u8 *slot = net->tx_slots + i * DRVBOX_NET_SLOT_SIZE;
 
-			net_chain_to_slot(net->tx_slots +
-					  i * DRVBOX_NET_SLOT_SIZE, c);
+			net_chain_to_slot(slot, c);
+			net_count_tx_offload(net, slot);
 			memcpy(&net->txd[i], &e, sizeof(e));
 			net->tx_prod++;
 			net->stats.tx_packets++;
@@ -213,12 +227,17 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 	return bad;
 }
 
-/* The virtio_net_hdr the guest wrote for a received frame (a copy). */
+/*
+ * The virtio_net_hdr the guest wrote for a received frame (a copy): a
+ * plain frame, or one whose checksum the NIC verified (DATA_VALID; no
+ * GUEST_TSO is offered, so never a GSO frame and never NEEDS_CSUM).
+ */
 static const char *net_check_rx_hdr(struct drvbox_net *net,
 				    const struct virtio_net_hdr_v1 *hdr)
 {
-	/* no GUEST_CSUM / GUEST_TSO offered: a plain frame */
-	if (hdr->flags || hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+	if ((hdr->flags & ~VIRTIO_NET_HDR_F_DATA_VALID) ||
+	    hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE || hdr->gso_size ||
+	    hdr->csum_start || hdr->csum_offset || hdr->num_buffers)
 		return "rx header";
 	return NULL;
 }
@@ -273,9 +292,20 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
 					       0);
 			} else {
-				/* our header, the guest's frame */
+				/*
+				 * Our header, the guest's frame.  DATA_VALID
+				 * only to a driver that asked for it.
+				 */
+				u8 valid = hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
+
+				if (!virtio_has_feature(&net->vd.vdev,
+							VIRTIO_NET_F_GUEST_CSUM))
+					valid = 0;
 				memset(&hdr, 0, sizeof(hdr));
+				hdr.flags = valid;
 				hdr.num_buffers = cpu_to_virtio16(&net->vd.vdev, 1);
+				if (valid)
+					net->stats.rx_csum_valid++;
 				net_to_chain(c, 0, (u8 *)&hdr, sizeof(hdr));
 				net_to_chain(c, sizeof(hdr),
 					     slot + sizeof(hdr),
@@ -485,7 +515,9 @@ static void net_configure(struct drvbox_net *net,
 	net->vd.features = BIT_ULL(VIRTIO_F_VERSION_1) |
 			BIT_ULL(VIRTIO_NET_F_MAC) |
 			BIT_ULL(VIRTIO_NET_F_STATUS) |
-			BIT_ULL(VIRTIO_NET_F_MTU);
+			BIT_ULL(VIRTIO_NET_F_MTU) |
+			BIT_ULL(VIRTIO_NET_F_CSUM) |
+			BIT_ULL(VIRTIO_NET_F_GUEST_CSUM);
 	memset(&net->config, 0, sizeof(net->config));
 	memcpy(net->config.mac, s->mac, ETH_ALEN);
 	/* the transport is little-endian only (VERSION_1) */
@@ -720,13 +752,14 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu\n",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu rx_csum_valid=%llu\n",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, net->mac,
 			    net->mtu, link ? "up" : "down", st.tx_packets,
 			    st.tx_bytes, st.tx_dropped, st.rx_packets,
-			    st.rx_bytes, st.rx_dropped, st.carrier_changes);
+			    st.rx_bytes, st.rx_dropped, st.carrier_changes,
+			    st.tx_csum, st.rx_csum_valid);
 	mutex_unlock(&net->lock);
 	return true;
 }
