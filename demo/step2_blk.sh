@@ -129,14 +129,8 @@ replayed=$(blk_stat $D replayed)
 [ "$errors" = 0 ] || die "errors counted: $exp, protocol_errors $(cat $sysd/protocol_errors)"
 show "$DRVBOX" stop $D || die "drvbox stop failed"
 trap - EXIT
-wait_driver "$bdf" nvme 30
-ns=""
-for _ in $(seq 60); do
-	ctrl=$(nvme_ctrl drvbox-nvme0) && ns=$(nvme_ns "$ctrl")
-	[ -n "$ns" ] && [ -e "/dev/$ns" ] && break
-	sleep 0.5
-done
-[ -n "$ns" ] && [ -e "/dev/$ns" ] || die "drvbox-nvme0 has no namespace on the host after stop"
+ns=$(nvme_host_ns drvbox-nvme0 "$bdf")
+[ -n "$ns" ] || die "drvbox-nvme0 ($bdf: $(pci_driver "$bdf")) has no namespace on the host after stop"
 
 say "Check the copy on the real disk, now the host's /dev/$ns"
 show mount -o ro "/dev/$ns" $DEMO_MNT || die "mounting /dev/$ns failed"

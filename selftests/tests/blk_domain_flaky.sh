@@ -82,17 +82,7 @@ log "4 MiB through vdX -> flaky_blk -> guest nvme read back; $(blk_exports $D | 
 blk_domain_stop $D
 
 # the nvme is the host's again: the data is on it
-wait_driver "$bdf" nvme 30
-ns=""
-for i in $(seq 60); do
-	ctrl=$(nvme_ctrl drvbox-nvme0) && ns=$(nvme_ns "$ctrl")
-	[ -n "$ns" ] && [ -e "/dev/$ns" ] && break
-	sleep 0.5
-done
-[ -n "$ns" ] && [ -e "/dev/$ns" ] || fail "drvbox-nvme0 has no namespace on the host after stop"
-dd if=/dev/$ns bs=1M skip=32 count=4 iflag=direct status=none | cmp - /tmp/bf.rand ||
-	fail "the host's /dev/$ns does not hold what was written through the isolated flaky_blk"
-log "after stop: /dev/$ns on the host holds the 4 MiB written through the domain"
+nvme_host_holds "$bdf" /tmp/bf.rand 32
 unload_drvbox
 trap - EXIT
 dmesg_check_clean blk_domain_flaky

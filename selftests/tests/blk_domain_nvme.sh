@@ -60,17 +60,7 @@ expect_eq incarnation "$(status_field $D incarnation)" 1
 log "counters: $(blk_exports $D)"
 blk_domain_stop $D
 
-wait_driver "$bdf" nvme 30
-ns=""
-for _ in $(seq 60); do
-	ctrl=$(nvme_ctrl drvbox-nvme0) && ns=$(nvme_ns "$ctrl")
-	[ -n "$ns" ] && [ -e "/dev/$ns" ] && break
-	sleep 0.5
-done
-[ -n "$ns" ] && [ -e "/dev/$ns" ] || fail "drvbox-nvme0 has no namespace on the host after stop"
-dd if=/dev/$ns bs=1M skip=220 count=4 iflag=direct status=none | cmp - /tmp/bv.rand ||
-	fail "the host's /dev/$ns does not hold what was written through the domain"
-log "after stop: /dev/$ns on the host holds the 4 MiB written through the isolated nvme"
+nvme_host_holds "$bdf" /tmp/bv.rand 220
 unload_drvbox
 trap - EXIT
 dmesg_check_clean blk_domain_nvme

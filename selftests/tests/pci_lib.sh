@@ -92,6 +92,31 @@ wait_driver() {
 	fail "$1 is on '$(pci_driver "$1")', expected $2 after $3 s"
 }
 
+# nvme_host_ns SERIAL BDF: once BDF is back on the host's nvme driver, the
+# block device of its first namespace (the driver within 30 s, then the
+# namespace within 30 s); prints nothing if none came.
+nvme_host_ns() {
+	local ctrl ns
+	(wait_driver "$2" nvme 30) >/dev/null || return 0
+	for _ in $(seq 60); do
+		ctrl=$(nvme_ctrl "$1") && ns=$(nvme_ns "$ctrl") &&
+			[ -n "$ns" ] && [ -e "/dev/$ns" ] && { echo "$ns"; return 0; }
+		sleep 0.5
+	done
+}
+
+# nvme_host_holds BDF FILE MIB: after a domain let go of drvbox-nvme0
+# (BDF), the host's own namespace holds FILE at MiB offset MIB.
+nvme_host_holds() {
+	local ns mib
+	ns=$(nvme_host_ns drvbox-nvme0 "$1")
+	[ -n "$ns" ] || fail "drvbox-nvme0 ($1: $(pci_driver "$1")) has no namespace on the host after stop"
+	mib=$(( $(stat -c %s "$2") >> 20 ))
+	dd if="/dev/$ns" bs=1M skip="$3" count="$mib" iflag=direct status=none | cmp - "$2" ||
+		fail "the host's /dev/$ns does not hold what was written through the domain"
+	log "after stop: /dev/$ns on the host holds the $mib MiB written through the domain"
+}
+
 # The test host's two e1000e NICs, by MAC: one to isolate, one that stays
 # native (the far end of the wire).
 MAC_ISO=52:54:00:db:00:01
