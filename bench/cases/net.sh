@@ -44,6 +44,8 @@ up_on() {
 pps() {
 	local dev=$1 peer out pid r0 r1 i
 	command -v dpdk-testpmd >/dev/null || return 0
+	# EAL keeps its runtime files in /var/run/dpdk (for root, always)
+	[ -e /var/run ] || ln -s /run /var/run || fail "no /var/run for DPDK"
 	peer=$(ip netns exec $NS cat "/sys/class/net/$NATIF/address")
 	out=$(mktemp)
 	timeout -s INT $((secs + 40)) dpdk-testpmd -l 0,1 --no-huge -m 128 \
@@ -104,7 +106,7 @@ s = json.load(sys.stdin)["end"]["sum"]
 print("%.3f, \"udp_lost_pct\": %.2f" % (s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6, s["lost_percent"]))') ||
 		fail "iperf3 UDP over $1 failed"
 	log "$1: UDP ${udp%%,*} Mbit/s delivered" >&2
-	rate=$(pps "$1")
+	rate=$(pps "$1") || fail "$1: $(echo "$rate" | grep -m1 FAIL)"
 	[ -z "$rate" ] || { log "$1: 64-byte frames: $rate" >&2; rate=", $rate"; }
 	echo "{$rtt, \"tcp_mbit\": $tcp, \"udp_mbit\": $udp$rate}"
 }
