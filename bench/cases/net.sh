@@ -48,7 +48,7 @@ pps() {
 	[ -e /var/run ] || ln -s /run /var/run || fail "no /var/run for DPDK"
 	peer=$(ip netns exec $NS cat "/sys/class/net/$NATIF/address")
 	out=$(mktemp)
-	timeout -s INT $((secs + 40)) dpdk-testpmd -l 0,1 --no-huge -m 128 \
+	timeout -k 10 -s INT $((secs + 40)) dpdk-testpmd -l 0,1 --no-huge -m 128 \
 		--no-pci --file-prefix=drvbox-bench \
 		--vdev "net_af_packet0,iface=$dev" -- --forward-mode=txonly \
 		--txpkts=64 --eth-peer=0,"$peer" --nb-cores=1 \
