@@ -63,8 +63,10 @@ static void usage(FILE *f)
 "  --log FILE|-         console log (default -: stdout)\n"
 "  --until TEXT         stop (exit 0) once a console line contains TEXT\n"
 "  --timeout SEC        stop (exit 3) after SEC seconds\n"
-"  --bzimage            boot PATH through its own decompressor (default: the\n"
-"                       kernel unpacked once into /var/cache/drvbox, which\n"
+"\n"
+"Both modes:\n"
+"  --bzimage            boot the kernel through its own decompressor (default:\n"
+"                       the kernel unpacked once into /var/cache/drvbox, which\n"
 "                       skips the decompressor at every boot)\n"
 "\n"
 "Exit status: 0 stopped (SIGTERM, --until), 1 could not start or VMM error,\n"
@@ -185,7 +187,6 @@ static void parse_options(int argc, char **argv)
 			break;
 		case O_BZIMAGE:
 			c->bzimage = true;
-			standalone_only = true;
 			break;
 		case 'h':
 			usage(stdout);
