@@ -3,7 +3,7 @@
 # the guest stub).  Source after common.sh.
 
 DRVBOX="$TOOLS/drvbox"
-VMM="$TOOLS/drvbox-vmm"
+VMM="${DRVBOX_TEST_VMM:-$TOOLS/drvbox-vmm}"
 
 # load_drvbox_real [PARAMS...]: drvbox.ko launching the real VMM.
 load_drvbox_real() {

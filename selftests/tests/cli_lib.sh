@@ -3,7 +3,7 @@
 # not executable).  Source after ../lib/common.sh.
 
 DRVBOX="$TOOLS/drvbox"
-VMM="$TOOLS/drvbox-vmm"
+VMM="${DRVBOX_TEST_VMM:-$TOOLS/drvbox-vmm}"
 
 # cli_need_domains: skip unless the VMM, /dev/kvm and a drvbox.ko that
 # launches VMMs are there.
