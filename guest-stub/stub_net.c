@@ -3,15 +3,18 @@
  * drvbox_stub: a guest netdev handed to the host (uapi/drvbox_guest.h,
  * "Network exports").
  *
- * TX: the host posts frames in the TX slots and signals the queue's MSI-X
- * vector; a work item builds an skb of each (applying the virtio_net_hdr
- * offload request, if any) and dev_queue_xmit()s it on the netdev, then
- * publishes tx_cons and rings the queue's doorbell.
+ * TX: the host posts frames in the TX slots (a TSO frame over several)
+ * and signals the queue's MSI-X vector; a work item builds an skb of each
+ * (applying the virtio_net_hdr offload request, if any: checksum, and
+ * segmentation by the NIC or, if it cannot, by the guest's stack) and
+ * dev_queue_xmit()s it on the netdev, then publishes tx_cons and rings the
+ * queue's doorbell.
  *
  * RX: an rx_handler on the netdev takes every frame the isolated driver
- * receives (RX_HANDLER_CONSUMED: the guest's own stack never sees them),
- * copies it with a virtio_net_hdr into the next RX slot, publishes rx_prod
- * and rings the doorbell.  A full ring drops the frame (counted).
+ * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
+ * sees them), copies it with a virtio_net_hdr into the next RX slot (a
+ * GRO-merged TCP frame into several), publishes rx_prod and rings the
+ * doorbell.  A full ring drops the frame (counted).
  *
  * The netdev is put in promiscuous mode: the host interface has the same
  * MAC, but its multicast list (IPv6 neighbour discovery) is not known
@@ -29,6 +32,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <linux/virtio_byteorder.h>
 #include <linux/virtio_net.h>
 #include <net/net_namespace.h>
@@ -60,8 +64,9 @@
  * @nb_registered: @nb is on the notifier chain
  * @link_work: copies the carrier into the answer's flags
  * @features_off: the GRO/LRO features we turned off (on again at unexport)
- * @rx_dropped: frames dropped because the RX ring was full
- * @tx_errors: TX entries we could not send
+ * @rx_dropped: frames we dropped (RX ring full, a frame the host cannot
+ *	take); shown to the host in the answer
+ * @tx_errors: TX frames we could not send; shown to the host likewise
  */
 struct stub_net {
 	struct stub_dev *sd;
@@ -90,12 +95,34 @@ static void stub_net_ring(struct stub_net *sn)
 	iowrite32(1, sn->sd->bar0 + DRVBOX_BAR0_DOORBELL(sn->queue));
 }
 
+static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
+{
+	return (struct drvbox_net_export_state *)&sn->sd->guest->exports[sn->index];
+}
+
+/*
+ * Our drop counters, into the answer for the host to show, once the export
+ * work has published it (before that it would overwrite them).
+ */
+static void stub_net_counters(struct stub_net *sn)
+{
+	struct drvbox_net_export_state *a = stub_net_answer(sn);
+
+	if (virt_load_acquire(&a->state) != DRVBOX_EXPORT_READY)
+		return;
+	WRITE_ONCE(a->tx_errors, (u32)atomic64_read(&sn->tx_errors));
+	WRITE_ONCE(a->rx_dropped, (u32)atomic64_read(&sn->rx_dropped));
+}
+
 /* ---- TX: host -> netdev ------------------------------------------ */
 
 /* Apply the header's offload request; false if it makes no sense. */
 static bool stub_net_tx_offload(struct sk_buff *skb,
 				const struct virtio_net_hdr_v1 *hdr)
 {
+	u16 gso_size;
+	u32 hlen;
+
 	if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		if (!skb_partial_csum_set(skb, __virtio16_to_cpu(true, hdr->csum_start),
 					  __virtio16_to_cpu(true, hdr->csum_offset)))
@@ -117,41 +144,117 @@ static bool stub_net_tx_offload(struct sk_buff *skb,
 		return false;
 	if (hdr->gso_type & VIRTIO_NET_HDR_GSO_ECN)
 		skb_shinfo(skb)->gso_type |= SKB_GSO_TCP_ECN;
-	skb_shinfo(skb)->gso_size = __virtio16_to_cpu(true, hdr->gso_size);
-	/* the stack checks and counts the segments */
-	skb_shinfo(skb)->gso_type |= SKB_GSO_DODGY;
-	skb_shinfo(skb)->gso_segs = 0;
+	gso_size = __virtio16_to_cpu(true, hdr->gso_size);
+	/*
+	 * The host's own stack built this frame (virtio_net hands the mediator
+	 * the skb's header): not SKB_GSO_DODGY, which would make the guest's
+	 * stack segment it in software for any NIC without NETIF_F_GSO_ROBUST
+	 * (e1000e has none), so the NIC's TSO cuts it.  The TCP header must be
+	 * in the linear part (stub_net_tx_skb() puts 256 bytes there).
+	 */
+	hlen = skb_transport_offset(skb) + sizeof(struct tcphdr);
+	if (hlen > skb_headlen(skb))
+		return false;
+	hlen = skb_tcp_all_headers(skb);
+	if (hlen > skb_headlen(skb) || skb->len <= hlen)
+		return false;
+	skb_shinfo(skb)->gso_size = gso_size;
+	skb_shinfo(skb)->gso_segs = DIV_ROUND_UP(skb->len - hlen, gso_size);
 	return true;
 }
 
-static void stub_net_tx_one(struct stub_net *sn, u32 i)
+/* Linear bytes of a chained (TSO) frame's skb: its headers, at least. */
+#define STUB_NET_TX_HEAD	256
+
+/*
+ * The skb for a frame of @len bytes (after the header): linear if it fits
+ * a slot, else STUB_NET_TX_HEAD linear bytes (where the offload wants the
+ * headers) and page fragments.
+ */
+static struct sk_buff *stub_net_tx_skb(struct stub_net *sn, u32 len)
 {
-	const u8 *slot = sn->tx_slots + (size_t)i * sn->slot_size;
+	struct sk_buff *skb;
+	u32 head = len;
+	int err;
+
+	if (len <= sn->slot_size - DRVBOX_NET_HDR_LEN) {
+		skb = netdev_alloc_skb(sn->dev, len + NET_IP_ALIGN);
+	} else {
+		head = STUB_NET_TX_HEAD;
+		skb = alloc_skb_with_frags(head + NET_IP_ALIGN, len - head,
+					   PAGE_ALLOC_COSTLY_ORDER, &err,
+					   GFP_KERNEL);
+	}
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, NET_IP_ALIGN);
+	skb_put(skb, head);
+	/* alloc_skb_with_frags() attaches the pages; the lengths are ours */
+	skb->data_len = len - head;
+	skb->len += len - head;
+	return skb;
+}
+
+/*
+ * Transmit the frame whose first entry is tx_cons; entries up to @prod
+ * are the host's.  Returns the number of entries it took (at least one;
+ * a broken frame is counted in tx_errors and skipped).
+ */
+static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
+{
+	u32 mask = sn->depth - 1, n = 0, len = 0, off, k, flags = 0;
 	struct virtio_net_hdr_v1 hdr;
 	struct sk_buff *skb;
-	u32 len = READ_ONCE(sn->txd[i].len);
+	const u8 *slot;
 
-	if (len < DRVBOX_NET_HDR_LEN + ETH_HLEN || len > sn->slot_size)
+	/* the frame's entries: MORE on all but the last, full slots */
+	do {
+		u32 e = READ_ONCE(sn->txd[(sn->tx_cons + n) & mask].len);
+
+		flags = READ_ONCE(sn->txd[(sn->tx_cons + n) & mask].flags);
+		n++;
+		if (e > sn->slot_size ||
+		    ((flags & DRVBOX_NET_DESC_F_MORE) && e != sn->slot_size))
+			goto err;
+		len += e;
+	} while ((flags & DRVBOX_NET_DESC_F_MORE) && sn->tx_cons + n != prod);
+	if ((flags & DRVBOX_NET_DESC_F_MORE) ||
+	    len < DRVBOX_NET_HDR_LEN + ETH_HLEN || len > DRVBOX_NET_MAX_FRAME)
 		goto err;
+
+	slot = sn->tx_slots + (size_t)(sn->tx_cons & mask) * sn->slot_size;
 	memcpy(&hdr, slot, sizeof(hdr));
 	len -= DRVBOX_NET_HDR_LEN;
-	skb = netdev_alloc_skb(sn->dev, len + NET_IP_ALIGN);
+	skb = stub_net_tx_skb(sn, len);
 	if (!skb)
 		goto err;
-	skb_reserve(skb, NET_IP_ALIGN);
-	skb_put_data(skb, slot + DRVBOX_NET_HDR_LEN, len);
+	/* the frame is the slots' bytes in order, less the header */
+	for (k = 0, off = 0; k < n; k++) {
+		u32 e = READ_ONCE(sn->txd[(sn->tx_cons + k) & mask].len);
+		u32 skip = k ? 0 : DRVBOX_NET_HDR_LEN;
+
+		slot = sn->tx_slots + (size_t)((sn->tx_cons + k) & mask) * sn->slot_size;
+		if (e < skip || off + (e - skip) > len ||
+		    skb_store_bits(skb, off, slot + skip, e - skip))
+			goto err_free;
+		off += e - skip;
+	}
+	if (off != len)
+		goto err_free;
 	skb_reset_mac_header(skb);
 	skb->protocol = eth_hdr(skb)->h_proto;
 	skb_set_network_header(skb, ETH_HLEN);
-	if (!stub_net_tx_offload(skb, &hdr)) {
-		kfree_skb(skb);
-		goto err;
-	}
+	if (!stub_net_tx_offload(skb, &hdr))
+		goto err_free;
 	skb->dev = sn->dev;
 	dev_queue_xmit(skb);
-	return;
+	return n;
+
+err_free:
+	kfree_skb(skb);
 err:
 	atomic64_inc(&sn->tx_errors);
+	return n;
 }
 
 static void stub_net_tx_work(struct work_struct *work)
@@ -165,13 +268,14 @@ static void stub_net_tx_work(struct work_struct *work)
 	if (prod - sn->tx_cons > sn->depth)
 		prod = sn->tx_cons + sn->depth;	/* the host is trusted; be safe */
 	while (sn->tx_cons != prod) {
-		stub_net_tx_one(sn, sn->tx_cons & (sn->depth - 1));
-		sn->tx_cons++;
+		sn->tx_cons += stub_net_tx_frame(sn, prod);
 		WRITE_ONCE(sn->rings->tx_cons.val, sn->tx_cons);
 		any = true;
 	}
-	if (any)
+	if (any) {
+		stub_net_counters(sn);
 		stub_net_ring(sn);
+	}
 }
 
 static irqreturn_t stub_net_irq(int irq, void *data)
@@ -184,13 +288,79 @@ static irqreturn_t stub_net_irq(int irq, void *data)
 
 /* ---- RX: netdev -> host ------------------------------------------ */
 
+/*
+ * The virtio_net_hdr for a frame the NIC received: DATA_VALID if the NIC
+ * verified its checksum; for a TCP frame GRO merged (CHECKSUM_PARTIAL at
+ * the TCP checksum), the GSO fields.  False if the host could not take it.
+ */
+static bool stub_net_rx_hdr(struct sk_buff *skb, struct virtio_net_hdr_v1 *hdr)
+{
+	struct skb_shared_info *sh = skb_shinfo(skb);
+
+	memset(hdr, 0, sizeof(*hdr));
+	if (!skb_is_gso(skb)) {
+		/* the NIC checked the TCP/UDP checksum: the host need not */
+		if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+			hdr->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+		else if (skb->ip_summed == CHECKSUM_PARTIAL &&
+			 skb_checksum_help(skb))
+			return false;
+		return true;
+	}
+	if (skb->ip_summed != CHECKSUM_PARTIAL ||
+	    (sh->gso_type & ~(SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_TCP_ECN |
+			      SKB_GSO_TCP_FIXEDID | SKB_GSO_DODGY)))
+		return false;
+	if (sh->gso_type & SKB_GSO_TCPV4)
+		hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	else if (sh->gso_type & SKB_GSO_TCPV6)
+		hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	else
+		return false;
+	if (sh->gso_type & SKB_GSO_TCP_ECN)
+		hdr->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr->gso_size = __cpu_to_virtio16(true, sh->gso_size);
+	hdr->hdr_len = __cpu_to_virtio16(true, skb_tcp_all_headers(skb));
+	hdr->csum_start = __cpu_to_virtio16(true, skb_checksum_start_offset(skb));
+	hdr->csum_offset = __cpu_to_virtio16(true, skb->csum_offset);
+	return true;
+}
+
+/*
+ * Copy header and frame into the RX slots from rx_prod on: one slot, or
+ * for a GRO-merged frame several, each but the last full and flagged
+ * MORE.  Under rx_lock; the caller checked there is room.  False if the
+ * skb could not be read.
+ */
+static bool stub_net_rx_copy(struct stub_net *sn, struct sk_buff *skb,
+			     const struct virtio_net_hdr_v1 *hdr, u32 n)
+{
+	u32 mask = sn->depth - 1, off = 0, k;
+
+	for (k = 0; k < n; k++) {
+		u32 i = (sn->rx_prod + k) & mask, hl = k ? 0 : DRVBOX_NET_HDR_LEN;
+		u8 *slot = sn->rx_slots + (size_t)i * sn->slot_size;
+		u32 chunk = min(skb->len - off, sn->slot_size - hl);
+
+		if (hl)
+			memcpy(slot, hdr, hl);
+		if (skb_copy_bits(skb, off, slot + hl, chunk))
+			return false;
+		off += chunk;
+		WRITE_ONCE(sn->rxd[i].len, hl + chunk);
+		WRITE_ONCE(sn->rxd[i].flags, k + 1 < n ? DRVBOX_NET_DESC_F_MORE : 0);
+		WRITE_ONCE(sn->rxd[i].reserved, 0);
+	}
+	return true;
+}
+
 static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	struct stub_net *sn = rcu_dereference(skb->dev->rx_handler_data);
-	struct virtio_net_hdr_v1 hdr = {};
-	u32 len, i, cons;
-	u8 *slot;
+	struct virtio_net_hdr_v1 hdr;
+	u32 len, n, cons;
 
 	if (skb->pkt_type == PACKET_LOOPBACK)
 		return RX_HANDLER_PASS;
@@ -208,34 +378,26 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 		__vlan_hwaccel_clear_tag(skb);
 	}
 	len = skb->len;
-	if (len > sn->slot_size - DRVBOX_NET_HDR_LEN) {
-		/* GRO is off (stub_net_export()): a frame over the MTU */
+	if (!stub_net_rx_hdr(skb, &hdr))
+		goto drop;
+	/* one slot, or (GRO-merged TCP only) a chain of them */
+	n = DIV_ROUND_UP(DRVBOX_NET_HDR_LEN + len, sn->slot_size);
+	if (DRVBOX_NET_HDR_LEN + len > DRVBOX_NET_MAX_FRAME ||
+	    (n > 1 && hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE)) {
 		net_warn_ratelimited("%s: drvbox: dropped a %u-byte frame, larger than a slot\n",
 				     sn->dev->name, len);
 		goto drop;
 	}
-	/* the NIC checked the TCP/UDP checksum: the host need not */
-	if (skb->ip_summed == CHECKSUM_UNNECESSARY)
-		hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 
 	spin_lock(&sn->rx_lock);
 	cons = READ_ONCE(sn->rings->rx_cons.val);
-	if (sn->rx_prod - cons >= sn->depth) {
+	if (sn->rx_prod - cons + n > sn->depth ||
+	    !stub_net_rx_copy(sn, skb, &hdr, n)) {
 		spin_unlock(&sn->rx_lock);
 		goto drop;
 	}
-	i = sn->rx_prod & (sn->depth - 1);
-	slot = sn->rx_slots + (size_t)i * sn->slot_size;
-	memcpy(slot, &hdr, sizeof(hdr));
-	if (skb_copy_bits(skb, 0, slot + DRVBOX_NET_HDR_LEN, len)) {
-		spin_unlock(&sn->rx_lock);
-		goto drop;
-	}
-	WRITE_ONCE(sn->rxd[i].len, DRVBOX_NET_HDR_LEN + len);
-	WRITE_ONCE(sn->rxd[i].flags, 0);
-	WRITE_ONCE(sn->rxd[i].reserved, 0);
-	sn->rx_prod++;
-	/* entry and slot before the index that announces them */
+	sn->rx_prod += n;
+	/* entries and slots before the index that announces them */
 	smp_wmb();
 	WRITE_ONCE(sn->rings->rx_prod.val, sn->rx_prod);
 	spin_unlock(&sn->rx_lock);
@@ -247,13 +409,15 @@ drop:
 	kfree_skb(skb);
 dropped:
 	atomic64_inc(&sn->rx_dropped);
+	stub_net_counters(sn);
 	return RX_HANDLER_CONSUMED;
 }
 
 /*
- * GRO and LRO off while exported (@on false), as they were after (true).
- * The rx_handler runs after GRO, and a merged TCP frame (up to 64 KiB)
- * does not fit a slot; the host's virtio_net merges on its side.  RTNL held.
+ * LRO and hardware GRO off while exported (@on false), as they were after
+ * (true): the frames they merge carry no GSO metadata the host could
+ * check.  Software GRO stays on: its TCP frames (up to 64 KiB) go to the
+ * host over a chain of RX slots, with their GSO fields.  RTNL held.
  */
 static void stub_net_features(struct stub_net *sn, bool on)
 {
@@ -267,11 +431,6 @@ static void stub_net_features(struct stub_net *sn, bool on)
 }
 
 /* ---- the answer and the carrier ---------------------------------- */
-
-static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
-{
-	return (struct drvbox_net_export_state *)&sn->sd->guest->exports[sn->index];
-}
 
 static void stub_net_link_work(struct work_struct *work)
 {
@@ -402,7 +561,7 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 		goto err_irq;
 	}
 	sn->features_off = sn->dev->wanted_features &
-			   (NETIF_F_GRO | NETIF_F_GRO_HW | NETIF_F_LRO);
+			   (NETIF_F_GRO_HW | NETIF_F_LRO);
 	stub_net_features(sn, false);
 	ret = dev_set_promiscuity(sn->dev, 1);
 	if (!ret && !(sn->dev->flags & IFF_UP))

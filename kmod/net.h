@@ -37,13 +37,18 @@
 #define NET_MAX_SEGS		(MAX_SKB_FRAGS + 4)
 #define NET_RING_STRIDE		(DRVBOX_NET_SLOTS_OFFSET +		\
 				 2 * NET_DEPTH * DRVBOX_NET_SLOT_SIZE)
+/* entries of the largest TX frame: the room net_tx() wants before each */
+#define NET_TX_MAX_ENTRIES	DIV_ROUND_UP(DRVBOX_NET_MAX_FRAME,	\
+					     DRVBOX_NET_SLOT_SIZE)
 
 struct net_stats {
 	u64 tx_packets, tx_bytes, tx_dropped;	/* host -> guest */
 	u64 rx_packets, rx_bytes, rx_dropped;	/* guest -> host */
 	u64 carrier_changes;
 	u64 tx_csum;		/* frames sent with NEEDS_CSUM */
+	u64 tx_gso;		/* frames sent for segmentation (TSO) */
 	u64 rx_csum_valid;	/* frames passed on with DATA_VALID */
+	u64 rx_gso;		/* frames the guest's GRO merged (GSO) */
 };
 
 struct drvbox_net {

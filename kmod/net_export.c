@@ -28,6 +28,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/tcp.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
@@ -130,14 +131,48 @@ bad:
 
 /* ---- the mediator (net->lock held) ------------------------------ */
 
-static void net_chain_to_slot(u8 *slot, const struct net_chain *c)
+static u8 *net_tx_slot(struct drvbox_net *net, u32 index)
 {
-	u32 i, off = 0;
+	return net->tx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+}
+
+static void net_tx_desc(struct drvbox_net *net, u32 index, u32 len, u32 flags)
+{
+	struct drvbox_net_desc e = { .len = len, .flags = flags };
+
+	memcpy(&net->txd[index & (NET_DEPTH - 1)], &e, sizeof(e));
+}
+
+/*
+ * Copy the (readable) chain @c into the TX slots from tx_prod on, one slot
+ * after another, each but the last full and its entry flagged MORE; the
+ * caller made sure NET_TX_MAX_ENTRIES are free.  Advances tx_prod (our
+ * copy; net_work() publishes it).
+ */
+static void net_chain_to_slots(struct drvbox_net *net, const struct net_chain *c)
+{
+	u32 idx = net->tx_prod, fill = 0, i;
+	u8 *slot = net_tx_slot(net, idx);
 
 	for (i = 0; i < c->nr; i++) {
-		memcpy(slot + off, c->segs[i].addr, c->segs[i].len);
-		off += c->segs[i].len;
+		const u8 *src = c->segs[i].addr;
+		u32 len = c->segs[i].len, n;
+
+		while (len) {
+			if (fill == DRVBOX_NET_SLOT_SIZE) {
+				net_tx_desc(net, idx++, fill, DRVBOX_NET_DESC_F_MORE);
+				slot = net_tx_slot(net, idx);
+				fill = 0;
+			}
+			n = min(len, DRVBOX_NET_SLOT_SIZE - fill);
+			memcpy(slot + fill, src, n);
+			fill += n;
+			src += n;
+			len -= n;
+		}
 	}
+	net_tx_desc(net, idx, fill, 0);
+	net->tx_prod = idx + 1;
 }
 
 /* Write @len bytes of @src at byte @off of the (writable) chain @c. */
@@ -172,8 +207,8 @@ static const char *net_read_tx_cons(struct drvbox_net *net)
 
 /*
  * Count what virtio_net's header asked of a frame it sent: the host's own
- * header, passed on to the stub unchecked, read back from the TX slot
- * before tx_prod publishes it (the guest can only skew this count).
+ * header, passed on to the stub unchecked, read back from the first TX
+ * slot before tx_prod publishes it (the guest can only skew this count).
  */
 static void net_count_tx_offload(struct drvbox_net *net, const u8 *slot)
 {
@@ -181,9 +216,15 @@ static void net_count_tx_offload(struct drvbox_net *net, const u8 *slot)
 
 	if (READ_ONCE(hdr->flags) & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		net->stats.tx_csum++;
+	if (READ_ONCE(hdr->gso_type) != VIRTIO_NET_HDR_GSO_NONE)
+		net->stats.tx_gso++;
 }
 
-/* Host frames to the guest.  Returns NULL or the guest's violation. */
+/*
+ * Host frames to the guest.  A frame goes out only while the ring has room
+ * for the largest one, so a chain is never cut by a full ring.  Returns
+ * NULL or the guest's violation.
+ */
 static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 {
 	struct net_chain *c;
@@ -196,7 +237,8 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 	while (vdev_avail(&net->vd, NET_TX_VQ)) {
 		if (net->inc) {
 			bad = net_read_tx_cons(net);
-			if (bad || net->tx_prod - net->tx_cons >= NET_DEPTH)
+			if (bad || NET_DEPTH - (net->tx_prod - net->tx_cons) <
+				   NET_TX_MAX_ENTRIES)
 				break;	/* the guest's doorbell brings us back */
 		}
 		ret = net_pop(net, NET_TX_VQ, false, c);
@@ -206,17 +248,13 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 		}
 		*tx_done = true;
 		if (!net->inc || c->total < NET_MIN_LEN ||
-		    c->total > DRVBOX_NET_SLOT_SIZE) {
+		    c->total > DRVBOX_NET_MAX_FRAME) {
 			net->stats.tx_dropped++;
 		} else {
-			u32 i = net->tx_prod & (NET_DEPTH - 1);
-			struct drvbox_net_desc e = { .len = c->total };
-			u8 *slot = net->tx_slots + i * DRVBOX_NET_SLOT_SIZE;
+			u8 *first = net_tx_slot(net, net->tx_prod);
 
-			net_chain_to_slot(slot, c);
-			net_count_tx_offload(net, slot);
-			memcpy(&net->txd[i], &e, sizeof(e));
-			net->tx_prod++;
+			net_chain_to_slots(net, c);
+			net_count_tx_offload(net, first);
 			net->stats.tx_packets++;
 			net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
 			*kick = true;
@@ -227,25 +265,191 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 	return bad;
 }
 
+/* Bytes of a received frame's head the mediator copies and parses. */
+#define NET_RX_HEAD		192
+
+/* A received frame: its entries and, copied once, header and head. */
+struct net_rx_frame {
+	u32 n;				/* entries */
+	u32 len;			/* frame bytes, without the header */
+	u32 lens[NET_TX_MAX_ENTRIES];	/* bytes in each entry's slot */
+	struct virtio_net_hdr_v1 hdr;	/* the guest's */
+	struct virtio_net_hdr_v1 out;	/* ours, for virtio_net */
+	u32 head_len;
+	u8 head[NET_RX_HEAD];
+};
+
 /*
- * The virtio_net_hdr the guest wrote for a received frame (a copy): a
- * plain frame, or one whose checksum the NIC verified (DATA_VALID; no
- * GUEST_TSO is offered, so never a GSO frame and never NEEDS_CSUM).
+ * The TCP headers of a GSO frame the guest's GRO merged, parsed in our copy
+ * of its head: Ethernet (one VLAN tag at most), IPv4 without fragments or
+ * IPv6 without extension headers as @gso_type says, TCP.  Returns the TCP
+ * header's offset, or 0.
+ */
+static u32 net_rx_tcp_offset(const struct net_rx_frame *f, u8 gso_type)
+{
+	const u8 *h = f->head;
+	u32 off = ETH_HLEN, l4;
+	__be16 proto;
+
+	if (f->head_len < ETH_HLEN)
+		return 0;
+	memcpy(&proto, h + 12, sizeof(proto));
+	if (proto == htons(ETH_P_8021Q)) {
+		if (f->head_len < VLAN_ETH_HLEN)
+			return 0;
+		memcpy(&proto, h + 16, sizeof(proto));
+		off = VLAN_ETH_HLEN;
+	}
+	if (gso_type == VIRTIO_NET_HDR_GSO_TCPV4) {
+		if (proto != htons(ETH_P_IP) || off + 20 > f->head_len ||
+		    (h[off] >> 4) != 4 || (h[off] & 0xf) < 5 ||
+		    h[off + 9] != IPPROTO_TCP || (h[off + 6] & 0x3f) || h[off + 7])
+			return 0;	/* not TCP over IPv4, or a fragment */
+		l4 = off + (h[off] & 0xf) * 4;
+	} else {
+		if (proto != htons(ETH_P_IPV6) || off + 40 > f->head_len ||
+		    (h[off] >> 4) != 6 || h[off + 6] != IPPROTO_TCP)
+			return 0;
+		l4 = off + 40;
+	}
+	if (l4 + 20 > f->head_len || (h[l4 + 12] >> 4) < 5 ||
+	    l4 + (h[l4 + 12] >> 4) * 4 > f->head_len)
+		return 0;
+	return l4;
+}
+
+/*
+ * Check the header the guest wrote for a received frame (a copy) and
+ * write ours into f->out: a plain frame (one slot), one whose checksum the
+ * NIC verified (DATA_VALID), or a TCP frame the guest's GRO merged (GSO:
+ * TCPV4/TCPV6, NEEDS_CSUM at the TCP checksum, which we find ourselves).
  */
 static const char *net_check_rx_hdr(struct drvbox_net *net,
-				    const struct virtio_net_hdr_v1 *hdr)
+				    struct net_rx_frame *f)
 {
-	if ((hdr->flags & ~VIRTIO_NET_HDR_F_DATA_VALID) ||
-	    hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE || hdr->gso_size ||
-	    hdr->csum_start || hdr->csum_offset || hdr->num_buffers)
+	const struct virtio_net_hdr_v1 *h = &f->hdr;
+	u8 type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	u16 gso_size = le16_to_cpu((__force __le16)h->gso_size);
+	u32 l4;
+
+	memset(&f->out, 0, sizeof(f->out));
+	if (h->num_buffers)
 		return "rx header";
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		if ((h->flags & ~VIRTIO_NET_HDR_F_DATA_VALID) || h->gso_size ||
+		    h->csum_start || h->csum_offset || h->hdr_len || f->n > 1)
+			return "rx header";
+		f->out.flags = h->flags;
+		return NULL;
+	}
+	if (type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6)
+		return "rx header gso_type";
+	l4 = net_rx_tcp_offset(f, type);
+	if (!l4 || h->flags != VIRTIO_NET_HDR_F_NEEDS_CSUM ||
+	    le16_to_cpu((__force __le16)h->csum_start) != l4 ||
+	    le16_to_cpu((__force __le16)h->csum_offset) !=
+	    offsetof(struct tcphdr, check))
+		return "rx header: GSO frame not TCP as announced";
+	if (!gso_size || gso_size > net->mtu)
+		return "rx header gso_size";
+	f->out.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	f->out.gso_type = h->gso_type;
+	f->out.gso_size = (__force __virtio16)cpu_to_le16(gso_size);
+	f->out.csum_start = (__force __virtio16)cpu_to_le16(l4);
+	f->out.csum_offset = (__force __virtio16)
+			     cpu_to_le16(offsetof(struct tcphdr, check));
+	f->out.hdr_len = (__force __virtio16)
+			 cpu_to_le16(l4 + (f->head[l4 + 12] >> 4) * 4);
 	return NULL;
+}
+
+/*
+ * The frame at rx_cons (before @prod): its entries (each copied once:
+ * MORE on all but the last, whose slots are full), then header and head
+ * copied and checked.  Returns NULL or the guest's violation.
+ */
+static const char *net_rx_frame(struct drvbox_net *net, u32 prod,
+				struct net_rx_frame *f)
+{
+	u32 flags, total = 0;
+	const u8 *slot = net->rx_slots +
+			 (net->rx_cons & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+
+	f->n = 0;
+	do {
+		struct drvbox_net_desc e;
+
+		if (f->n == ARRAY_SIZE(f->lens) || net->rx_cons + f->n == prod)
+			return "rx chain";
+		memcpy(&e, &net->rxd[(net->rx_cons + f->n) & (NET_DEPTH - 1)],
+		       sizeof(e));
+		barrier();	/* validate the copy, never the ring */
+		flags = e.flags;
+		if (!e.len || e.len > DRVBOX_NET_SLOT_SIZE || e.reserved ||
+		    (flags & ~DRVBOX_NET_DESC_F_MORE) ||
+		    ((flags & DRVBOX_NET_DESC_F_MORE) &&
+		     e.len != DRVBOX_NET_SLOT_SIZE))
+			return "rx length";
+		f->lens[f->n++] = e.len;
+		total += e.len;
+	} while (flags & DRVBOX_NET_DESC_F_MORE);
+	if (f->lens[0] < NET_MIN_LEN)
+		return "rx length";
+	f->len = total - DRVBOX_NET_HDR_LEN;
+	memcpy(&f->hdr, slot, sizeof(f->hdr));
+	f->head_len = min_t(u32, f->lens[0] - DRVBOX_NET_HDR_LEN, NET_RX_HEAD);
+	memcpy(f->head, slot + DRVBOX_NET_HDR_LEN, f->head_len);
+	barrier();
+	return net_check_rx_hdr(net, f);
+}
+
+/*
+ * Copy the frame into virtio_net's chain @c: our header, the head from
+ * our copy (what we checked is what virtio_net gets), the rest from the
+ * slots.
+ */
+static void net_rx_to_chain(struct drvbox_net *net, const struct net_rx_frame *f,
+			    const struct net_chain *c)
+{
+	u32 k, off = sizeof(f->out) + f->head_len;
+	u32 skip = DRVBOX_NET_HDR_LEN + f->head_len;
+
+	net_to_chain(c, 0, (const u8 *)&f->out, sizeof(f->out));
+	net_to_chain(c, sizeof(f->out), f->head, f->head_len);
+	for (k = 0; k < f->n; k++) {
+		const u8 *slot = net->rx_slots +
+			((net->rx_cons + k) & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+
+		net_to_chain(c, off, slot + skip, f->lens[k] - skip);
+		off += f->lens[k] - skip;
+		skip = 0;
+	}
+}
+
+/* virtio_net takes this kind of frame (it negotiated the offload). */
+static bool net_rx_wanted(struct drvbox_net *net, const struct net_rx_frame *f)
+{
+	struct virtio_device *vdev = &net->vd.vdev;
+
+	switch (f->out.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return true;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO4) &&
+		       (!(f->out.gso_type & VIRTIO_NET_HDR_GSO_ECN) ||
+			virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_ECN));
+	default:
+		return virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_TSO6) &&
+		       (!(f->out.gso_type & VIRTIO_NET_HDR_GSO_ECN) ||
+			virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_ECN));
+	}
 }
 
 /* Guest frames to the host.  Returns NULL or the guest's violation. */
 static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 {
 	u32 prod = READ_ONCE(net->rings->rx_prod.val);
+	struct net_rx_frame *f;
 	struct net_chain *c;
 	const char *bad = NULL;
 
@@ -256,29 +460,18 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 	if (prod == net->rx_cons)
 		return NULL;
 	c = kmalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return NULL;
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!c || !f)
+		goto out;
 	while (net->rx_cons != prod) {
-		u32 i = net->rx_cons & (NET_DEPTH - 1);
-		u8 *slot = net->rx_slots + i * DRVBOX_NET_SLOT_SIZE;
-		struct virtio_net_hdr_v1 hdr;
-		struct drvbox_net_desc e;
 		int ret;
 
-		memcpy(&e, &net->rxd[i], sizeof(e));
-		barrier();	/* validate the copy, never the ring */
-		if (e.len < NET_MIN_LEN || e.len > DRVBOX_NET_SLOT_SIZE ||
-		    e.flags || e.reserved) {
-			bad = "rx length";
-			break;
-		}
-		memcpy(&hdr, slot, sizeof(hdr));
-		barrier();
-		bad = net_check_rx_hdr(net, &hdr);
+		bad = net_rx_frame(net, prod, f);
 		if (bad)
 			break;
 		if (!net->vd.status ||
-		    !(net->vd.status & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		    !(net->vd.status & VIRTIO_CONFIG_S_DRIVER_OK) ||
+		    !net_rx_wanted(net, f)) {
 			net->stats.rx_dropped++;	/* nobody to take it */
 		} else {
 			ret = net_pop(net, NET_RX_VQ, true, c);
@@ -287,38 +480,31 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 			*rx_done = true;
 			if (ret < 0)
 				continue;
-			if (c->total < e.len) {
+			if (c->total < sizeof(f->out) + f->len) {
 				net->stats.rx_dropped++;
-				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
-					       0);
+				vdev_push_used(&net->vd, NET_RX_VQ, c->head, 0);
 			} else {
-				/*
-				 * Our header, the guest's frame.  DATA_VALID
-				 * only to a driver that asked for it.
-				 */
-				u8 valid = hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID;
-
+				/* DATA_VALID only to a driver that asked */
 				if (!virtio_has_feature(&net->vd.vdev,
 							VIRTIO_NET_F_GUEST_CSUM))
-					valid = 0;
-				memset(&hdr, 0, sizeof(hdr));
-				hdr.flags = valid;
-				hdr.num_buffers = cpu_to_virtio16(&net->vd.vdev, 1);
-				if (valid)
+					f->out.flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
+				if (f->out.flags & VIRTIO_NET_HDR_F_DATA_VALID)
 					net->stats.rx_csum_valid++;
-				net_to_chain(c, 0, (u8 *)&hdr, sizeof(hdr));
-				net_to_chain(c, sizeof(hdr),
-					     slot + sizeof(hdr),
-					     e.len - sizeof(hdr));
+				if (f->out.gso_type)
+					net->stats.rx_gso++;
+				f->out.num_buffers = cpu_to_virtio16(&net->vd.vdev, 1);
+				net_rx_to_chain(net, f, c);
 				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
-					       e.len);
+					       sizeof(f->out) + f->len);
 				net->stats.rx_packets++;
-				net->stats.rx_bytes += e.len - DRVBOX_NET_HDR_LEN;
+				net->stats.rx_bytes += f->len;
 			}
 		}
-		net->rx_cons++;
+		net->rx_cons += f->n;
 	}
 	WRITE_ONCE(net->rings->rx_cons.val, net->rx_cons);
+out:
+	kfree(f);
 	kfree(c);
 	return bad;
 }
@@ -517,7 +703,13 @@ static void net_configure(struct drvbox_net *net,
 			BIT_ULL(VIRTIO_NET_F_STATUS) |
 			BIT_ULL(VIRTIO_NET_F_MTU) |
 			BIT_ULL(VIRTIO_NET_F_CSUM) |
-			BIT_ULL(VIRTIO_NET_F_GUEST_CSUM);
+			BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) |
+			BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
+			BIT_ULL(VIRTIO_NET_F_HOST_TSO6) |
+			BIT_ULL(VIRTIO_NET_F_HOST_ECN) |
+			BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) |
+			BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) |
+			BIT_ULL(VIRTIO_NET_F_GUEST_ECN);
 	memset(&net->config, 0, sizeof(net->config));
 	memcpy(net->config.mac, s->mac, ETH_ALEN);
 	/* the transport is little-endian only (VERSION_1) */
@@ -739,6 +931,7 @@ void net_status_fill(struct drvbox_domain *d)
 bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 {
 	struct drvbox_net *net = d->net[i];
+	u32 guest_tx_errors = 0, guest_rx_dropped = 0;
 	struct net_stats st;
 	const char *state;
 	bool link;
@@ -749,17 +942,28 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	mutex_lock(&net->lock);
 	st = net->stats;
 	link = net->inc && net->guest_link;
+	/* the stub's own drop counts, this incarnation's; only shown */
+	if (net->inc) {
+		const struct drvbox_shared_guest *g =
+			net->inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
+		const struct drvbox_net_export_state *a =
+			(const void *)&g->exports[net->index];
+
+		guest_tx_errors = READ_ONCE(a->tx_errors);
+		guest_rx_dropped = READ_ONCE(a->rx_dropped);
+	}
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu rx_csum_valid=%llu\n",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu guest_tx_errors=%u guest_rx_dropped=%u\n",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, net->mac,
 			    net->mtu, link ? "up" : "down", st.tx_packets,
 			    st.tx_bytes, st.tx_dropped, st.rx_packets,
 			    st.rx_bytes, st.rx_dropped, st.carrier_changes,
-			    st.tx_csum, st.rx_csum_valid);
+			    st.tx_csum, st.tx_gso, st.rx_csum_valid,
+			    st.rx_gso, guest_tx_errors, guest_rx_dropped);
 	mutex_unlock(&net->lock);
 	return true;
 }

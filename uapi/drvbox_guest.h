@@ -20,7 +20,7 @@
 #define DRVBOX_PCI_VENDOR_ID	0x1af4
 #define DRVBOX_PCI_DEVICE_ID	0x10db
 
-#define DRVBOX_GUEST_PROTO_VERSION	1
+#define DRVBOX_GUEST_PROTO_VERSION	2
 
 /*
  * The drvbox PCI device
@@ -265,9 +265,15 @@ struct drvbox_queue_rings {
  * never DMAs into them, and the host needs no address from the guest.
  *
  * Entry i of a ring always goes with slot i of the same direction (index
- * & (queue_depth - 1)); there are no ids.  Each slot holds a struct
+ * & (queue_depth - 1)); there are no ids.  A frame is a struct
  * virtio_net_hdr_v1 (DRVBOX_NET_HDR_LEN bytes, little-endian, as in the
- * virtio spec) followed by the Ethernet frame; desc.len counts both.
+ * virtio spec) followed by the Ethernet frame.  It fills one slot, or, if
+ * it is larger than a slot (a TSO frame of up to 64 KiB), consecutive
+ * slots: every entry but the frame's last has DRVBOX_NET_DESC_F_MORE, and
+ * every slot but the last is full.  desc.len counts the bytes in the
+ * entry's own slot; the header is at the start of the first.  A frame is
+ * at most DRVBOX_NET_MAX_FRAME bytes with its header.  Only TX frames
+ * chain: RX frames fit one slot (flags zero).
  *
  * TX (host -> guest): the host copies a frame into TX slot tx_prod, fills
  * the entry, publishes tx_prod (release) and signals the vector.  The
@@ -284,11 +290,18 @@ struct drvbox_queue_rings {
  * The host checks every index it reads (no more than queue_depth ahead of
  * its own side, and never going back), every length (header + 14 <= len
  * <= slot_size) and every header field; a violation restarts the domain.
+ * The host posts a TX frame only while the ring has room for the largest
+ * one (DRVBOX_NET_MAX_FRAME), so a frame is never split by a full ring.
  */
-#define DRVBOX_NET_QUEUE_DEPTH		64		/* power of two */
+#define DRVBOX_NET_QUEUE_DEPTH		256		/* power of two */
 #define DRVBOX_NET_SLOT_SIZE		2048
 #define DRVBOX_NET_HDR_LEN		12	/* struct virtio_net_hdr_v1 */
-#define DRVBOX_NET_SLOTS_OFFSET		4096
+#define DRVBOX_NET_SLOTS_OFFSET		16384
+/* header + a 64 KiB GSO frame + room for a VLAN tag and headers */
+#define DRVBOX_NET_MAX_FRAME		(64 * 1024 + 128)
+
+/* struct drvbox_net_desc.flags */
+#define DRVBOX_NET_DESC_F_MORE		(1U << 0)	/* frame goes on (TX) */
 
 /**
  * struct drvbox_net_rings - the indices of a net export's queue
@@ -306,8 +319,9 @@ struct drvbox_net_rings {
 
 /**
  * struct drvbox_net_desc - one TX or RX entry
- * @len: bytes in the slot: DRVBOX_NET_HDR_LEN + the frame
- * @flags: zero
+ * @len: bytes in the slot (the first slot of a frame: DRVBOX_NET_HDR_LEN
+ *	and the start of the frame)
+ * @flags: DRVBOX_NET_DESC_F_MORE (TX only) or zero
  * @reserved: zero
  */
 struct drvbox_net_desc {
@@ -332,6 +346,12 @@ struct drvbox_net_desc {
  * @mac: the netdev's MAC address (unicast, not zero)
  * @padding: zero
  * @mtu: the netdev's MTU (68 .. slot_size - DRVBOX_NET_HDR_LEN - 18)
+ * @tx_errors: TX frames the stub could not send (broken entry, no memory,
+ *	offload request it could not apply); the stub bumps it, the host
+ *	only shows it (never trusted)
+ * @rx_dropped: frames the netdev received that the stub dropped (RX ring
+ *	full, no room for the frame, a frame the host could not take); like
+ *	@tx_errors
  * @reserved: zero
  */
 struct drvbox_net_export_state {
@@ -342,7 +362,9 @@ struct drvbox_net_export_state {
 	__u8 mac[6];
 	__u16 padding;
 	__u32 mtu;
-	__u32 reserved[7];
+	__u32 tx_errors;
+	__u32 rx_dropped;
+	__u32 reserved[5];
 };
 
 /**

@@ -49,6 +49,11 @@
  * executable: "down" while it says so, up otherwise.
  *   net-rx-len    incarnation 1, tick 10: an RX entry longer than a slot
  *   net-rx-hdr    incarnation 1, tick 10: an RX header asking for GSO
+ *                 of a frame that is no TCP frame at all
+ *   net-rx-chain  incarnation 1, tick 10: an RX entry with MORE, and no
+ *                 entry after it
+ *   net-rx-gso    incarnation 1, tick 10: a two-slot GSO TCPV4 frame whose
+ *                 IPv4 header says UDP
  *   net-tx-cons   incarnation 1, tick 10: tx_cons far beyond tx_prod
  *   net-mac       from incarnation 2 on, announce another MAC
  *   net-stall     incarnation 1: never consume TX, never post RX
@@ -401,21 +406,31 @@ static int net_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest
 static void net_serve(struct fnet *f, const char *mode, unsigned long inc)
 {
 	uint32_t prod = __atomic_load_n(&f->rings->tx_prod.val, __ATOMIC_ACQUIRE);
-	unsigned char buf[DRVBOX_NET_SLOT_SIZE];
+	static unsigned char buf[DRVBOX_NET_MAX_FRAME];
 	int rung = 0;
 
 	if (inc == 1 && !strcmp(mode, "net-stall"))
 		return;
 	while (f->tx_cons != prod) {
-		uint32_t i = f->tx_cons & (f->depth - 1);
-		uint32_t len = f->txd[i].len;
+		/* a frame: its entries' slots in order (MORE on all but the last) */
+		uint32_t len = 0, flags, e;
+		int ok = 1;
 
-		if (len > DRVBOX_NET_HDR_LEN && len <= f->slot_size &&
-		    write(tap_fd, f->tx_slots + (size_t)i * f->slot_size,
-			  len) < 0 &&
+		do {
+			uint32_t i = f->tx_cons & (f->depth - 1);
+
+			e = f->txd[i].len;
+			flags = f->txd[i].flags;
+			if (e > f->slot_size || len + e > sizeof(buf))
+				ok = 0;
+			else
+				memcpy(buf + len, f->tx_slots + (size_t)i * f->slot_size, e);
+			len += e;
+			f->tx_cons++;
+		} while ((flags & DRVBOX_NET_DESC_F_MORE) && f->tx_cons != prod);
+		if (ok && len > DRVBOX_NET_HDR_LEN && write(tap_fd, buf, len) < 0 &&
 		    errno != EAGAIN && errno != EIO && errno != EINVAL)
 			die("tap write");
-		f->tx_cons++;
 		rung = 1;
 	}
 	__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons, __ATOMIC_RELEASE);
@@ -483,6 +498,47 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		else
 			slot[1] = 1;	/* gso_type TCPV4 */
 		f->rx_prod++;
+		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
+		ring(f->db);
+	}
+	if (!strcmp(mode, "net-rx-chain")) {
+		/* a frame that goes on (MORE) past the last entry posted */
+		unsigned char *slot = f->rx_slots + (size_t)i * f->slot_size;
+
+		memset(slot, 0, f->slot_size);
+		f->rxd[i].len = f->slot_size;
+		f->rxd[i].flags = DRVBOX_NET_DESC_F_MORE;
+		f->rx_prod++;
+		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
+		ring(f->db);
+	}
+	if (!strcmp(mode, "net-rx-gso")) {
+		/*
+		 * Two slots announced as a GRO-merged TCP/IPv4 frame whose IP
+		 * header says UDP: the host parses the headers itself.
+		 */
+		unsigned char *s0 = f->rx_slots + (size_t)i * f->slot_size;
+		uint32_t j = (f->rx_prod + 1) & (f->depth - 1);
+		unsigned char *p = s0 + DRVBOX_NET_HDR_LEN;
+
+		memset(s0, 0, f->slot_size);
+		memset(f->rx_slots + (size_t)j * f->slot_size, 0, 100);
+		s0[0] = 1;			/* flags NEEDS_CSUM */
+		s0[1] = 1;			/* gso_type TCPV4 */
+		s0[4] = 1400 & 0xff;		/* gso_size */
+		s0[5] = 1400 >> 8;
+		s0[6] = 14 + 20;		/* csum_start: after IPv4 */
+		s0[8] = 16;			/* csum_offset: TCP check */
+		p[12] = 0x08;			/* ETH_P_IP */
+		p[14] = 0x45;			/* IPv4, 20 bytes */
+		p[14 + 9] = 17;			/* UDP */
+		f->rxd[i].len = f->slot_size;
+		f->rxd[i].flags = DRVBOX_NET_DESC_F_MORE;
+		f->rxd[i].reserved = 0;
+		f->rxd[j].len = 100;
+		f->rxd[j].flags = 0;
+		f->rxd[j].reserved = 0;
+		f->rx_prod += 2;
 		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
 		ring(f->db);
 	}
