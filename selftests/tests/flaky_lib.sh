@@ -66,6 +66,10 @@ expect_eq() { [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"; }
 nvme_by_serial() {
 	local d s
 	for d in /sys/block/nvme*; do
+		# a multipath path (nvmeXcYnZ, "hidden": no /dev node); its
+		# namespace head nvmeXnZ is the disk.  QEMU 10's nvme reports
+		# a multi-controller subsystem, so Linux makes both.
+		[ "$(cat "$d/hidden" 2>/dev/null)" = 1 ] && continue
 		[ -e "$d/device/serial" ] || continue
 		s=$(tr -d ' ' < "$d/device/serial")
 		[ "$s" = "$1" ] && { basename "$d"; return 0; }
