@@ -53,7 +53,11 @@ for s in "${steps[@]}"; do
 done
 
 say "Unload drvbox.ko"
-show rmmod drvbox || die "rmmod drvbox failed"
+# a stopped domain's last file (its guest RAM mapping) can go a moment
+# after its VMM: rmmod may say "in use" briefly (docs/cli.md, stop)
+echo "\$ rmmod drvbox"
+for i in $(seq 50); do rmmod drvbox 2>/dev/null && break; sleep 0.2; done
+[ ! -e /sys/module/drvbox ] || die "rmmod drvbox failed: $(rmmod drvbox 2>&1)"
 trap - EXIT
 kill $kvm_hold 2>/dev/null
 [ ! -e /dev/drvbox ] || die "/dev/drvbox still there after rmmod"

@@ -97,7 +97,39 @@ load_drvbox() {
 
 unload_drvbox() {
 	drvbox_loaded || return 0
-	rmmod drvbox || fail "rmmod drvbox failed"
+	rmmod_drvbox || fail "rmmod drvbox failed"
+}
+
+# rmmod_drvbox: unload drvbox.ko once its domains are stopped.  A stopped
+# domain's VMM can hold the module a moment after the process is gone:
+# its guest RAM mapping goes with the last reference to its mm, which KVM's
+# async page-fault work or a /proc reader may drop later, and that file is
+# then released from a workqueue.  So rmmod gets 10 s; a retry is logged,
+# and a module still held after that is a failure, with its holders.
+rmmod_drvbox() {
+	local i
+	for i in $(seq 50); do
+		if rmmod drvbox 2>/dev/null; then
+			[ "$i" = 1 ] || log "rmmod drvbox: in use for $(( (i - 1) * 200 )) ms after the last stop"
+			return 0
+		fi
+		drvbox_loaded || return 0
+		sleep 0.2
+	done
+	rmmod drvbox 2>&1 | sed 's/^/# /'
+	drvbox_holders
+	return 1
+}
+
+# drvbox_holders: who holds drvbox.ko (for a failed rmmod)
+drvbox_holders() {
+	local p
+	log "drvbox refcnt $(cat /sys/module/drvbox/refcnt 2>/dev/null); domains: $(ls /sys/kernel/drvbox/domains 2>/dev/null | tr '\n' ' ')"
+	for p in /proc/[0-9]*; do
+		ls -l "$p/fd" 2>/dev/null | grep -q -E 'drvbox' &&
+			log "holder: ${p#/proc/} $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null) state $(awk '{ print $3 }' "$p/stat" 2>/dev/null): $(ls -l "$p/fd" 2>/dev/null | grep -o -E '(/dev/drvbox|anon_inode:[^ ]*drvbox[^ ]*)' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+	done
+	pgrep -a drvbox-vmm | sed 's/^/# vmm: /'
 }
 
 # Things that must never appear in the host's kernel log because of drvbox.

@@ -46,6 +46,6 @@ done
 grep -qE "^drvbox: cr0 is (starting|restarting): only a running domain can be crashed$" /tmp/cr.err ||
 	fail "crash of a starting domain said: $(cat /tmp/cr.err)"
 "$DRVBOX" stop cr0 >/dev/null || fail "stop failed"
-rmmod drvbox || fail "rmmod drvbox failed"
+rmmod_drvbox || fail "rmmod drvbox failed"
 trap - EXIT
 dmesg_check_clean cli_crash

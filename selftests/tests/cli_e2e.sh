@@ -68,6 +68,6 @@ grep -qE '^drvbox:   module null_blk\.ko(\.xz)?: Invalid argument \(error -22\)$
 grep -qx 'drvbox: e2e1 removed' "$W/err" || fail "run did not remove e2e1"
 [ "$(wc -l < <("$DRVBOX" ls))" = 1 ] || fail "ls not empty after the failed run"
 
-rmmod drvbox || fail "rmmod drvbox failed"
+rmmod_drvbox || fail "rmmod drvbox failed"
 trap - EXIT
 dmesg_check_clean cli_e2e

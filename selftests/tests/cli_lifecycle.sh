@@ -108,6 +108,6 @@ for c in "stop lc0" "status lc0" "restart lc0" "crash lc0 --how panic"; do
 done
 log "already-exists, stop, and no-such-domain messages"
 
-rmmod drvbox || fail "rmmod drvbox after stopping every domain failed"
+rmmod_drvbox || fail "rmmod drvbox after stopping every domain failed"
 trap - EXIT
 dmesg_check_clean cli_lifecycle

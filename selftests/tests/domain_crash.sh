@@ -47,6 +47,6 @@ extra=$(dmesg_since_mark | grep -cE 'domain c0: incarnation [0-9]+ ended: (guest
 [ "$(dom_attr c0 restarts)" = $((4 + extra)) ] ||
 	fail "expected $((4 + extra)) restarts, got $(dom_attr c0 restarts)"
 "$DRVBOX" stop c0 || fail "stop failed"
-rmmod drvbox || fail "rmmod failed"
+rmmod_drvbox || { drvbox_holders; fail "rmmod failed"; }
 trap - EXIT
 dmesg_check_clean domain_crash

@@ -60,7 +60,7 @@ grow=$(( $(mem_available_kib_in /tmp/domain_cycles.meminfo2) - $(mem_available_k
 	fail "expected $CYCLES restarts, got $(dom_attr m0 restarts) (last reason: $(dom_attr m0 last_crash_reason))"
 "$DRVBOX" stop m0 || fail "stop failed"
 wait_until 10 "VMM processes to go" eval '! vmm_running'
-rmmod drvbox || fail "rmmod failed"
+rmmod_drvbox || fail "rmmod failed"
 trap - EXIT
 
 sync; echo 3 > /proc/sys/vm/drop_caches

@@ -48,6 +48,6 @@ grep -q null_blk /tmp/status.txt || fail "status does not list null_blk"
 "$DRVBOX" stop t0 || fail "drvbox stop t0 failed"
 [ ! -e /sys/kernel/drvbox/domains/t0 ] || fail "t0 still in sysfs after stop"
 vmm_running && fail "a drvbox-vmm process survived stop"
-rmmod drvbox || fail "rmmod after stop failed"
+rmmod_drvbox || fail "rmmod after stop failed"
 trap - EXIT
 dmesg_check_clean domain_run

@@ -59,6 +59,6 @@ dbx destroy $D || fail "destroy"
 dbx status $D | grep -q "errno 2 " || fail "status after destroy: $(dbx status $D)"
 [ ! -e $sys ] || fail "$sys still there"
 wait_until 5 no_fake_vmm_left || fail "fake_vmm left after destroy"
-rmmod drvbox || fail "rmmod after destroy"
+rmmod_drvbox || fail "rmmod after destroy"
 dmesg_check_clean kmod_lifecycle
 log "lifecycle ok"
