@@ -42,10 +42,14 @@ status_field() {
 
 # wait_incarnation NAME N TIMEOUT_S: wait until incarnation N is running.
 wait_incarnation() {
-	local i
+	local i inc
 	for i in $(seq $(($3 * 2))); do
-		[ "$(status_field "$1" incarnation)" = "$2" ] &&
-			[ "$(status_field "$1" state)" = running ] && return 0
+		inc=$(status_field "$1" incarnation)
+		[ "$inc" = "$2" ] && [ "$(status_field "$1" state)" = running ] && return 0
+		# past it: an end nobody asked for (fail() says if it was a bare
+		# triple fault), not worth waiting out the timeout for
+		[ "${inc:-0}" -gt "$2" ] 2>/dev/null &&
+			fail "$1: waiting for incarnation $2, but it is at $inc already (last end: $(status_field "$1" last_crash_reason))"
 		sleep 0.5
 	done
 	"$DRVBOX" status "$1" | sed 's/^/# status: /'
