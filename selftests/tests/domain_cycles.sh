@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tier: long (make check runs it on the newest kernel only; see selftests/check)
 # Crash/restart cycles of a real domain leak nothing: with the domain
-# running, host MemAvailable after the last cycle is within 8 MiB of what
+# running, host MemAvailable after the last cycle is within 32 MiB of what
 # it was after cycle 2 (the first cycles warm caches up: the unpacked
 # kernel, slabs), and after stop and rmmod it is within 32 MiB of the start
 # (not counting the files drvbox keeps: console logs, the unpacked kernel;
@@ -56,7 +56,12 @@ done
 [ "$CYCLES" -gt 2 ] || fail "CYCLES must be 3 or more"
 memdiff /tmp/domain_cycles.meminfo2 /tmp/domain_cycles.meminfo$CYCLES "cycle $CYCLES - cycle 2"
 grow=$(( $(mem_available_kib_in /tmp/domain_cycles.meminfo2) - $(mem_available_kib_in /tmp/domain_cycles.meminfo$CYCLES) ))
-[ $grow -le 8192 ] || fail "MemAvailable dropped by $grow KiB over $((CYCLES - 2)) restarts (> 8 MiB)"
+# 32 MiB: on 6.12 MemFree moved by 5.5 and 14.8 MiB between cycle 2 and
+# cycle 10 in two runs with no meminfo field to show for it (the page
+# allocator's per-CPU lists, which 6.12 sizes on its own and drop_caches
+# does not drain, are the likely home); a leaked 128 MiB guest per restart
+# would be a GiB
+[ $grow -le 32768 ] || fail "MemAvailable dropped by $grow KiB over $((CYCLES - 2)) restarts (> 32 MiB)"
 [ "$(dom_attr m0 restarts)" = "$CYCLES" ] ||
 	fail "expected $CYCLES restarts, got $(dom_attr m0 restarts) (last reason: $(dom_attr m0 last_crash_reason))"
 "$DRVBOX" stop m0 || fail "stop failed"
