@@ -95,6 +95,12 @@ static void stub_net_ring(struct stub_net *sn)
 	iowrite32(1, sn->sd->bar0 + DRVBOX_BAR0_DOORBELL(sn->queue));
 }
 
+/* Slot @index (any ring index: it wraps) of the slots at @slots. */
+static u8 *stub_net_slot(const struct stub_net *sn, u8 *slots, u32 index)
+{
+	return slots + (size_t)(index & (sn->depth - 1)) * sn->slot_size;
+}
+
 static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
 {
 	return (struct drvbox_net_export_state *)&sn->sd->guest->exports[sn->index];
@@ -222,7 +228,7 @@ static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
 	    len < DRVBOX_NET_HDR_LEN + ETH_HLEN || len > DRVBOX_NET_MAX_FRAME)
 		goto err;
 
-	slot = sn->tx_slots + (size_t)(sn->tx_cons & mask) * sn->slot_size;
+	slot = stub_net_slot(sn, sn->tx_slots, sn->tx_cons);
 	memcpy(&hdr, slot, sizeof(hdr));
 	len -= DRVBOX_NET_HDR_LEN;
 	skb = stub_net_tx_skb(sn, len);
@@ -233,7 +239,7 @@ static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
 		u32 e = READ_ONCE(sn->txd[(sn->tx_cons + k) & mask].len);
 		u32 skip = k ? 0 : DRVBOX_NET_HDR_LEN;
 
-		slot = sn->tx_slots + (size_t)((sn->tx_cons + k) & mask) * sn->slot_size;
+		slot = stub_net_slot(sn, sn->tx_slots, sn->tx_cons + k);
 		if (e < skip || off + (e - skip) > len ||
 		    skb_store_bits(skb, off, slot + skip, e - skip))
 			goto err_free;
@@ -340,7 +346,7 @@ static bool stub_net_rx_copy(struct stub_net *sn, struct sk_buff *skb,
 
 	for (k = 0; k < n; k++) {
 		u32 i = (sn->rx_prod + k) & mask, hl = k ? 0 : DRVBOX_NET_HDR_LEN;
-		u8 *slot = sn->rx_slots + (size_t)i * sn->slot_size;
+		u8 *slot = stub_net_slot(sn, sn->rx_slots, i);
 		u32 chunk = min(skb->len - off, sn->slot_size - hl);
 
 		if (hl)

@@ -136,6 +136,11 @@ static u8 *net_tx_slot(struct drvbox_net *net, u32 index)
 	return net->tx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
 }
 
+static const u8 *net_rx_slot(struct drvbox_net *net, u32 index)
+{
+	return net->rx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+}
+
 static void net_tx_desc(struct drvbox_net *net, u32 index, u32 len, u32 flags)
 {
 	struct drvbox_net_desc e = { .len = len, .flags = flags };
@@ -371,9 +376,8 @@ static const char *net_check_rx_hdr(struct drvbox_net *net,
 static const char *net_rx_frame(struct drvbox_net *net, u32 prod,
 				struct net_rx_frame *f)
 {
+	const u8 *slot = net_rx_slot(net, net->rx_cons);
 	u32 flags, total = 0;
-	const u8 *slot = net->rx_slots +
-			 (net->rx_cons & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
 
 	f->n = 0;
 	do {
@@ -417,10 +421,8 @@ static void net_rx_to_chain(struct drvbox_net *net, const struct net_rx_frame *f
 	net_to_chain(c, 0, (const u8 *)&f->out, sizeof(f->out));
 	net_to_chain(c, sizeof(f->out), f->head, f->head_len);
 	for (k = 0; k < f->n; k++) {
-		const u8 *slot = net->rx_slots +
-			((net->rx_cons + k) & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
-
-		net_to_chain(c, off, slot + skip, f->lens[k] - skip);
+		net_to_chain(c, off, net_rx_slot(net, net->rx_cons + k) + skip,
+			     f->lens[k] - skip);
 		off += f->lens[k] - skip;
 		skip = 0;
 	}

@@ -462,6 +462,14 @@ static void net_serve(struct fnet *f, const char *mode, unsigned long inc)
 		ring(f->db);
 }
 
+/* Publish @n more RX entries (already filled) and ring the doorbell. */
+static void net_post_rx(struct fnet *f, uint32_t n)
+{
+	f->rx_prod += n;
+	__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
+	ring(f->db);
+}
+
 /* Incarnation 1 of a misbehaving mode, at tick @tick. */
 static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 {
@@ -497,9 +505,7 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 			f->rxd[i].len = f->slot_size + 1;
 		else
 			slot[1] = 1;	/* gso_type TCPV4 */
-		f->rx_prod++;
-		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
-		ring(f->db);
+		net_post_rx(f, 1);
 	}
 	if (!strcmp(mode, "net-rx-chain")) {
 		/* a frame that goes on (MORE) past the last entry posted */
@@ -508,9 +514,7 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		memset(slot, 0, f->slot_size);
 		f->rxd[i].len = f->slot_size;
 		f->rxd[i].flags = DRVBOX_NET_DESC_F_MORE;
-		f->rx_prod++;
-		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
-		ring(f->db);
+		net_post_rx(f, 1);
 	}
 	if (!strcmp(mode, "net-rx-gso")) {
 		/*
@@ -538,9 +542,7 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		f->rxd[j].len = 100;
 		f->rxd[j].flags = 0;
 		f->rxd[j].reserved = 0;
-		f->rx_prod += 2;
-		__atomic_store_n(&f->rings->rx_prod.val, f->rx_prod, __ATOMIC_RELEASE);
-		ring(f->db);
+		net_post_rx(f, 2);
 	}
 	if (!strcmp(mode, "net-tx-cons")) {	/* checked at the next TX frame */
 		__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons + 100000,
