@@ -3,25 +3,39 @@
  * drvbox_stub: a guest netdev handed to the host (uapi/drvbox_guest.h,
  * "Network exports").
  *
- * TX: the host posts frames in the TX slots (a TSO frame over several)
- * and signals the queue's MSI-X vector; a work item builds an skb of each
- * (applying the virtio_net_hdr offload request, if any: checksum, and
- * segmentation by the NIC or, if it cannot, by the guest's stack) and
+ * TX: the host posts frames in the TX slots (a GSO or jumbo frame over
+ * several) and signals the queue's MSI-X vector; a work item builds an skb
+ * of each (applying the virtio_net_hdr offload request, if any: checksum,
+ * and segmentation by the NIC or, if it cannot, by the guest's stack) and
  * dev_queue_xmit()s it on the netdev, then publishes tx_cons and rings the
  * queue's doorbell.
  *
  * RX: an rx_handler on the netdev takes every frame the isolated driver
  * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
  * sees them), copies it with a virtio_net_hdr into the next RX slot (a
- * GRO-merged TCP frame into several), publishes rx_prod and rings the
- * doorbell.  A full ring drops the frame (counted).
+ * GRO-merged TCP frame or a jumbo frame into several), publishes rx_prod
+ * and rings the doorbell.  A full ring drops the frame (counted), and so
+ * does a frame that is not GSO and longer than the MTU allows (MTU +
+ * VLAN_ETH_HLEN).
  *
- * The netdev is put in promiscuous mode: the host interface has the same
- * MAC, but its multicast list (IPv6 neighbour discovery) is not known
- * here.  A netdevice notifier follows the carrier into the LINK_UP flag of
- * our answer: the export work publishes the answer and never touches it
+ * Settings: the netdev does what the host's interface asks of it (the host
+ * page's net_settings[], same index as the export: up, MAC, MTU,
+ * promiscuous, all-multicast, secondary unicast and multicast addresses).
+ * The host signals a new seq on the queue's vector; the settings work
+ * applies it under RTNL and acks it in our answer (settings_error, then
+ * settings_ack) once the answer is READY.  A new incarnation finds a seq
+ * already posted and applies it before it answers, so the answer's MAC and
+ * MTU are the host's.  Promiscuity and all-multicast are counts and the
+ * address lists are refcounted: we add and take back only our own share
+ * (the guest's stack keeps its own), and unexport takes back what we added
+ * but leaves the netdev up, with the MAC and MTU the host gave it.  While
+ * the host has asked nothing (seq 0) the netdev is left as found, only
+ * brought up.
+ *
+ * A netdevice notifier follows the carrier into the LINK_UP flag of our
+ * answer.  The export work publishes the answer and never touches it
  * again; after that (state READY) the link work is the only writer of its
- * flags field.
+ * flags field, and the settings work of settings_ack and settings_error.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,8 +53,21 @@
 
 #include "stub.h"
 
-/* How often the carrier is looked at again until our answer is READY. */
-#define STUB_NET_LINK_RETRY_MS	20
+/* How often the link and settings works look again until we are READY. */
+#define STUB_NET_READY_RETRY_MS	20
+
+/* How often a settings read that saw the host writing is tried again. */
+#define STUB_NET_SETTINGS_TRIES	4
+
+/**
+ * struct stub_net_addrs - addresses we added to a netdev's list
+ * @nr: entries used in @addr
+ * @addr: the addresses, in the host's order
+ */
+struct stub_net_addrs {
+	u8 nr;
+	u8 addr[DRVBOX_NET_MAX_ADDRS][ETH_ALEN];
+};
 
 /**
  * struct stub_net - one net export
@@ -67,6 +94,17 @@
  * @rx_dropped: frames we dropped (RX ring full, a frame the host cannot
  *	take); shown to the host in the answer
  * @tx_errors: TX frames we could not send; shown to the host likewise
+ * @settings_work: applies the host's net_settings[@index] and acks it; it
+ *	waits for our answer to be READY and is from then on the only writer
+ *	of the answer's settings_ack and settings_error and of the fields
+ *	below (before that, stub_net_export() applies a seq already posted;
+ *	unexport takes back what they hold once the work is cancelled)
+ * @settings_seq: the host's settings seq last applied (0: none); the IRQ
+ *	handler reads it to see whether there is a new one
+ * @promisc: we hold a promiscuity count on the netdev
+ * @allmulti: we hold an all-multicast count on the netdev
+ * @uc: the secondary unicast addresses we added
+ * @mc: the multicast addresses we added
  */
 struct stub_net {
 	struct stub_dev *sd;
@@ -87,6 +125,10 @@ struct stub_net {
 	netdev_features_t features_off;
 	atomic64_t rx_dropped;
 	atomic64_t tx_errors;
+	struct delayed_work settings_work;
+	u32 settings_seq;
+	bool promisc, allmulti;
+	struct stub_net_addrs uc, mc;
 };
 
 static void stub_net_ring(struct stub_net *sn)
@@ -169,7 +211,7 @@ static bool stub_net_tx_offload(struct sk_buff *skb,
 	return true;
 }
 
-/* Linear bytes of a chained (TSO) frame's skb: its headers, at least. */
+/* Linear bytes of a chained frame's skb (GSO, jumbo): its headers, at least. */
 #define STUB_NET_TX_HEAD	256
 
 /*
@@ -284,11 +326,19 @@ static void stub_net_tx_work(struct work_struct *work)
 	}
 }
 
+static struct drvbox_net_settings *stub_net_settings(struct stub_net *sn)
+{
+	return &sn->sd->host->net_settings[sn->index];
+}
+
+/* TX frames, or new settings (a cheap look: the settings work looks again). */
 static irqreturn_t stub_net_irq(int irq, void *data)
 {
 	struct stub_net *sn = data;
 
 	queue_work(system_highpri_wq, &sn->tx_work);
+	if (READ_ONCE(stub_net_settings(sn)->seq) != READ_ONCE(sn->settings_seq))
+		schedule_delayed_work(&sn->settings_work, 0);
 	return IRQ_HANDLED;
 }
 
@@ -335,9 +385,9 @@ static bool stub_net_rx_hdr(struct sk_buff *skb, struct virtio_net_hdr_v1 *hdr)
 
 /*
  * Copy header and frame into the RX slots from rx_prod on: one slot, or
- * for a GRO-merged frame several, each but the last full and flagged
- * MORE.  Under rx_lock; the caller checked there is room.  False if the
- * skb could not be read.
+ * for a GRO-merged or jumbo frame several, each but the last full and
+ * flagged MORE.  Under rx_lock; the caller checked there is room.  False
+ * if the skb could not be read.
  */
 static bool stub_net_rx_copy(struct stub_net *sn, struct sk_buff *skb,
 			     const struct virtio_net_hdr_v1 *hdr, u32 n)
@@ -386,11 +436,12 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 	len = skb->len;
 	if (!stub_net_rx_hdr(skb, &hdr))
 		goto drop;
-	/* one slot, or (GRO-merged TCP only) a chain of them */
+	/* one slot, or a chain of them: GRO-merged TCP, or a jumbo frame */
 	n = DIV_ROUND_UP(DRVBOX_NET_HDR_LEN + len, sn->slot_size);
 	if (DRVBOX_NET_HDR_LEN + len > DRVBOX_NET_MAX_FRAME ||
-	    (n > 1 && hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE)) {
-		net_warn_ratelimited("%s: drvbox: dropped a %u-byte frame, larger than a slot\n",
+	    (hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	     len > READ_ONCE(sn->dev->mtu) + VLAN_ETH_HLEN)) {
+		net_warn_ratelimited("%s: drvbox: dropped a %u-byte frame, larger than the MTU allows\n",
 				     sn->dev->name, len);
 		goto drop;
 	}
@@ -436,7 +487,217 @@ static void stub_net_features(struct stub_net *sn, bool on)
 	netdev_update_features(sn->dev);
 }
 
+/* ---- settings: host -> netdev ------------------------------------ */
+
+/*
+ * A copy of the host's settings for us, safe to apply (address counts
+ * clamped); false if the host has asked nothing (seq 0), or kept changing
+ * them while we read (its next signal brings the settings work back).
+ */
+static bool stub_net_settings_read(struct stub_net *sn,
+				   struct drvbox_net_settings *s)
+{
+	const struct drvbox_net_settings *hs = stub_net_settings(sn);
+	u32 seq, tries;
+
+	for (tries = 0; tries < STUB_NET_SETTINGS_TRIES; tries++) {
+		seq = virt_load_acquire(&hs->seq);
+		if (!seq)
+			return false;
+		memcpy(s, hs, sizeof(*s));
+		virt_rmb();	/* the copy before the second look at seq */
+		if (READ_ONCE(hs->seq) != seq)
+			continue;
+		s->seq = seq;
+		s->nr_uc = min_t(u8, s->nr_uc, DRVBOX_NET_MAX_ADDRS);
+		s->nr_mc = min_t(u8, s->nr_mc, DRVBOX_NET_MAX_ADDRS - s->nr_uc);
+		return true;
+	}
+	return false;
+}
+
+/* Keep the first error of a pass in *@err. */
+static void stub_net_first_err(int *err, int ret)
+{
+	if (!*err)
+		*err = ret;
+}
+
+/* RTNL held, as for every stub_net_set_*() below. */
+static int stub_net_set_mac(struct net_device *dev, const u8 *mac)
+{
+	struct sockaddr sa = { .sa_family = dev->type };
+
+	if (ether_addr_equal(dev->dev_addr, mac))
+		return 0;
+	if (!is_valid_ether_addr(mac))
+		return -EINVAL;
+	memcpy(sa.sa_data, mac, ETH_ALEN);
+	return dev_set_mac_address(dev, &sa, NULL);
+}
+
+/* No more than an export may have, whatever the netdev takes. */
+static int stub_net_set_mtu(struct net_device *dev, u32 mtu)
+{
+	if (mtu == dev->mtu)
+		return 0;
+	if (mtu > DRVBOX_NET_MAX_MTU)
+		return -EINVAL;
+	return dev_set_mtu(dev, mtu);
+}
+
+/*
+ * Hold our count on a counted flag (@set: dev_set_promiscuity() or
+ * dev_set_allmulti()) or not, as @want says.
+ */
+static int stub_net_set_count(struct net_device *dev, bool *ours, bool want,
+			      int (*set)(struct net_device *dev, int inc))
+{
+	int ret;
+
+	if (*ours == want)
+		return 0;
+	ret = set(dev, want ? 1 : -1);
+	if (!ret)
+		*ours = want;
+	return ret;
+}
+
+static int stub_net_addr_add(struct net_device *dev, const u8 *addr, bool mc)
+{
+	if (mc)
+		return is_multicast_ether_addr(addr) ? dev_mc_add(dev, addr) :
+						       -EINVAL;
+	return is_valid_ether_addr(addr) ? dev_uc_add(dev, addr) : -EINVAL;
+}
+
+static void stub_net_addr_del(struct net_device *dev, const u8 *addr, bool mc)
+{
+	if (mc)
+		dev_mc_del(dev, addr);
+	else
+		dev_uc_del(dev, addr);
+}
+
+/*
+ * Make the multicast (@mc) or secondary unicast addresses we added, @ours,
+ * the @nr at @want, unless they are those already.  The lists count
+ * references: the new ones go in before the old ones go out, so an address
+ * on both stays in the filter throughout.  @ours keeps those that went in.
+ */
+static int stub_net_set_addrs(struct net_device *dev,
+			      struct stub_net_addrs *ours,
+			      const u8 (*want)[ETH_ALEN], u32 nr, bool mc)
+{
+	struct stub_net_addrs old = *ours;
+	int ret, err = 0;
+	u32 i;
+
+	if (nr == ours->nr && (!nr || !memcmp(ours->addr, want, nr * ETH_ALEN)))
+		return 0;
+	ours->nr = 0;
+	for (i = 0; i < nr; i++) {
+		ret = stub_net_addr_add(dev, want[i], mc);
+		if (ret)
+			stub_net_first_err(&err, ret);
+		else
+			memcpy(ours->addr[ours->nr++], want[i], ETH_ALEN);
+	}
+	for (i = 0; i < old.nr; i++)
+		stub_net_addr_del(dev, old.addr[i], mc);
+	return err;
+}
+
+/*
+ * Make the netdev what @s asks and note @s's seq as applied; RTNL held.
+ * Down first and up last, so a netdev going down or coming up takes its
+ * new MAC and MTU while down.  Returns the first error, or 0.
+ */
+static int stub_net_settings_apply(struct stub_net *sn,
+				   const struct drvbox_net_settings *s)
+{
+	struct net_device *dev = sn->dev;
+	bool up = s->flags & DRVBOX_NET_SET_UP;
+	int err = 0;
+
+	ASSERT_RTNL();
+	if (!up && (dev->flags & IFF_UP))
+		dev_close(dev);
+	stub_net_first_err(&err, stub_net_set_mac(dev, s->mac));
+	stub_net_first_err(&err, stub_net_set_mtu(dev, s->mtu));
+	stub_net_first_err(&err, stub_net_set_count(dev, &sn->promisc,
+						    s->flags & DRVBOX_NET_SET_PROMISC,
+						    dev_set_promiscuity));
+	stub_net_first_err(&err, stub_net_set_count(dev, &sn->allmulti,
+						    s->flags & DRVBOX_NET_SET_ALLMULTI,
+						    dev_set_allmulti));
+	stub_net_first_err(&err, stub_net_set_addrs(dev, &sn->uc, s->addrs,
+						    s->nr_uc, false));
+	stub_net_first_err(&err, stub_net_set_addrs(dev, &sn->mc,
+						    s->addrs + s->nr_uc,
+						    s->nr_mc, true));
+	if (up && !(dev->flags & IFF_UP))
+		stub_net_first_err(&err, dev_open(dev, NULL));
+	WRITE_ONCE(sn->settings_seq, s->seq);
+	return err;
+}
+
+/* Take back what the settings added (not the MAC, MTU or up); RTNL held. */
+static void stub_net_settings_undo(struct stub_net *sn)
+{
+	stub_net_set_count(sn->dev, &sn->promisc, false, dev_set_promiscuity);
+	stub_net_set_count(sn->dev, &sn->allmulti, false, dev_set_allmulti);
+	stub_net_set_addrs(sn->dev, &sn->uc, NULL, 0, false);
+	stub_net_set_addrs(sn->dev, &sn->mc, NULL, 0, true);
+}
+
+/* Seq @seq applied, with the pass's first error @err: tell the host. */
+static void stub_net_settings_ack(struct stub_net *sn, u32 seq, int err)
+{
+	struct drvbox_net_export_state *a = stub_net_answer(sn);
+
+	WRITE_ONCE(a->settings_error, err);
+	virt_wmb();	/* the error before the ack that makes it valid */
+	WRITE_ONCE(a->settings_ack, seq);
+	stub_ring_control(sn->sd);
+}
+
+static void stub_net_settings_work(struct work_struct *work)
+{
+	struct stub_net *sn = container_of(to_delayed_work(work),
+					   struct stub_net, settings_work);
+	struct drvbox_net_settings s;
+	int err;
+
+	if (virt_load_acquire(&stub_net_answer(sn)->state) !=
+	    DRVBOX_EXPORT_READY) {
+		/* the export work has not published the answer yet */
+		schedule_delayed_work(&sn->settings_work,
+				      msecs_to_jiffies(STUB_NET_READY_RETRY_MS));
+		return;
+	}
+	if (!stub_net_settings_read(sn, &s) || s.seq == sn->settings_seq)
+		return;
+	rtnl_lock();
+	err = stub_net_settings_apply(sn, &s);
+	rtnl_unlock();
+	stub_net_settings_ack(sn, s.seq, err);
+}
+
 /* ---- the answer and the carrier ---------------------------------- */
+
+/*
+ * The largest MTU the export takes: the netdev's limit (0: none), at most
+ * DRVBOX_NET_MAX_MTU, and never below the MTU it has.
+ */
+static u32 stub_net_max_mtu(const struct net_device *dev)
+{
+	u32 lim = DRVBOX_NET_MAX_MTU;
+
+	if (dev->max_mtu && dev->max_mtu < lim)
+		lim = dev->max_mtu;
+	return max(lim, dev->mtu);
+}
 
 static void stub_net_link_work(struct work_struct *work)
 {
@@ -449,7 +710,7 @@ static void stub_net_link_work(struct work_struct *work)
 	if (virt_load_acquire(&a->state) != DRVBOX_EXPORT_READY) {
 		/* the export work has not published the answer yet */
 		schedule_delayed_work(&sn->link_work,
-				      msecs_to_jiffies(STUB_NET_LINK_RETRY_MS));
+				      msecs_to_jiffies(STUB_NET_READY_RETRY_MS));
 		return;
 	}
 	if (READ_ONCE(a->flags) != flags) {
@@ -510,8 +771,10 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 		    struct drvbox_export_state *answer, struct stub_net **out)
 {
 	struct drvbox_net_export_state *a = (void *)answer;
+	struct drvbox_net_settings s;
 	char name[IFNAMSIZ];
 	struct stub_net *sn;
+	bool asked;
 	u8 *q;
 	int ret;
 
@@ -536,6 +799,7 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	sn->rx_slots = sn->tx_slots + (size_t)sn->depth * sn->slot_size;
 	INIT_WORK(&sn->tx_work, stub_net_tx_work);
 	INIT_DELAYED_WORK(&sn->link_work, stub_net_link_work);
+	INIT_DELAYED_WORK(&sn->settings_work, stub_net_settings_work);
 	spin_lock_init(&sn->rx_lock);
 	sn->nb.notifier_call = stub_net_notify;
 
@@ -544,9 +808,7 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	sn->dev = dev_get_by_name(&init_net, name);
 	if (!sn->dev)
 		goto err_free;
-	if (sn->dev->type != ARPHRD_ETHER ||
-	    sn->dev->mtu + VLAN_ETH_HLEN + ETH_FCS_LEN >
-	    sn->slot_size - DRVBOX_NET_HDR_LEN) {
+	if (sn->dev->type != ARPHRD_ETHER || sn->dev->mtu > DRVBOX_NET_MAX_MTU) {
 		dev_err(&sd->pdev->dev, "net export %s: not Ethernet, or MTU %u too large\n",
 			name, sn->dev->mtu);
 		ret = -EOPNOTSUPP;
@@ -557,6 +819,8 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	ret = request_irq(sn->irq, stub_net_irq, 0, "drvbox_stub-net", sn);
 	if (ret)
 		goto err_put;
+	/* a restarted guest: the host has asked already; we answer as asked */
+	asked = stub_net_settings_read(sn, &s);
 
 	rtnl_lock();
 	ret = netdev_rx_handler_register(sn->dev, stub_net_rx_handler, sn);
@@ -569,9 +833,12 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	sn->features_off = sn->dev->wanted_features &
 			   (NETIF_F_GRO_HW | NETIF_F_LRO);
 	stub_net_features(sn, false);
-	ret = dev_set_promiscuity(sn->dev, 1);
-	if (!ret && !(sn->dev->flags & IFF_UP))
+	if (asked) {
+		a->settings_error = stub_net_settings_apply(sn, &s);
+		a->settings_ack = s.seq;
+	} else if (!(sn->dev->flags & IFF_UP)) {
 		ret = dev_open(sn->dev, NULL);
+	}
 	if (ret) {
 		stub_net_features(sn, true);
 		netdev_rx_handler_unregister(sn->dev);
@@ -584,6 +851,7 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	a->flags = netif_carrier_ok(sn->dev) ? DRVBOX_NET_F_LINK_UP : 0;
 	memcpy(a->mac, sn->dev->dev_addr, ETH_ALEN);
 	a->mtu = sn->dev->mtu;
+	a->max_mtu = stub_net_max_mtu(sn->dev);
 	rtnl_unlock();
 
 	/* carrier changes from now on; one look once the answer is out */
@@ -593,14 +861,18 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 			 name, ret);
 	sn->nb_registered = !ret;
 	schedule_delayed_work(&sn->link_work, 0);
+	/* a seq the host posts from our read on: applied once READY */
+	schedule_delayed_work(&sn->settings_work, 0);
 
-	dev_info(&sd->pdev->dev, "net export %s: MAC %pM, MTU %u, queue %u\n",
-		 name, sn->dev->dev_addr, sn->dev->mtu, sn->queue);
+	dev_info(&sd->pdev->dev, "net export %s: MAC %pM, MTU %u (max %u), queue %u\n",
+		 name, sn->dev->dev_addr, sn->dev->mtu, a->max_mtu, sn->queue);
 	*out = sn;
 	return 0;
 
 err_irq:
 	free_irq(sn->irq, sn);
+	cancel_work_sync(&sn->tx_work);
+	cancel_delayed_work_sync(&sn->settings_work);
 err_put:
 	dev_put(sn->dev);
 err_free:
@@ -613,13 +885,15 @@ void stub_net_unexport(struct stub_net *sn)
 	if (sn->nb_registered)
 		unregister_netdevice_notifier(&sn->nb);
 	cancel_delayed_work_sync(&sn->link_work);
-	rtnl_lock();
-	netdev_rx_handler_unregister(sn->dev);
-	dev_set_promiscuity(sn->dev, -1);
-	stub_net_features(sn, true);
-	rtnl_unlock();
+	/* no more kicks, then no more TX or settings work */
 	free_irq(sn->irq, sn);
 	cancel_work_sync(&sn->tx_work);
+	cancel_delayed_work_sync(&sn->settings_work);
+	rtnl_lock();
+	netdev_rx_handler_unregister(sn->dev);
+	stub_net_settings_undo(sn);
+	stub_net_features(sn, true);
+	rtnl_unlock();
 	dev_put(sn->dev);
 	kfree(sn);
 }

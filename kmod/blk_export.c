@@ -67,7 +67,7 @@ static void blk_kick(struct drvbox_blk *blk)
 
 /* ---- the virtio device (struct vdev_ops) -------------------------- */
 
-static void blk_vdev_kick(struct drvbox_vdev *v)
+static void blk_vdev_kick(struct drvbox_vdev *v, unsigned int q)
 {
 	blk_kick(to_blk(v));
 }

@@ -18,13 +18,19 @@
  * (lock order d->lock -> net->lock).  While net->inc == inc under
  * net->lock, inc's shared area and irqfds are valid: vmm_release() calls
  * net_incarnation_end() before it frees them.  net->lock is also net->vd's
- * lock (vdev.h): features, config and the host vrings.  notify() from
- * virtio_net (atomic context) and the doorbells only queue net->work.
+ * lock (vdev.h): features, config and the host vrings rx0 and tx0.
+ * notify() from virtio_net (atomic context) and the doorbells only queue
+ * net->work, except on the control vring, which net_settings.c handles
+ * right in notify() under net->want_lock (a spinlock, irq-safe, innermost):
+ * it protects that vring and what the host interface asks (want, the
+ * flags after it, mtu and max_mtu once configured).
  */
 #ifndef _DRVBOX_NET_H
 #define _DRVBOX_NET_H
 
 #include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/spinlock.h>
 #include <linux/virtio_net.h>
 #include <linux/workqueue.h>
 
@@ -33,7 +39,8 @@
 
 #define NET_DEPTH		DRVBOX_NET_QUEUE_DEPTH
 #define NET_VRING_NUM		256
-#define NET_MAX_VQS		2	/* rx0, tx0 */
+#define NET_MAX_VQS		3	/* rx0, tx0, control */
+#define NET_CTRL_VQ		2
 #define NET_MAX_SEGS		(MAX_SKB_FRAGS + 4)
 #define NET_RING_STRIDE		(DRVBOX_NET_SLOTS_OFFSET +		\
 				 2 * NET_DEPTH * DRVBOX_NET_SLOT_SIZE)
@@ -76,12 +83,27 @@ struct drvbox_net {
 	struct eventfd_ctx *irq;
 	u32 tx_prod, tx_cons, rx_cons;	/* our copies */
 	bool guest_link;		/* LINK_UP in the latest answer */
-	u8 mac[ETH_ALEN];
-	u32 mtu;
+	u8 mac[ETH_ALEN];		/* the guest NIC's own, first answer */
+	u32 mtu, max_mtu;		/* first answer */
+
+	/* what the host interface asks (net_settings.c) */
+	spinlock_t want_lock;
+	struct drvbox_net_settings want;
+	bool host_up, promisc, allmulti, uc_overflow, mc_overflow;
+	struct notifier_block nb;	/* on the host interface */
 
 	struct net_stats stats;
 	char error[64];			/* why the guest's answer was refused */
 };
+
+/* net_settings.c */
+int net_settings_init(struct drvbox_net *net);
+void net_settings_exit(struct drvbox_net *net);
+void net_settings_first(struct drvbox_net *net, const u8 *mac, u32 mtu,
+			u32 max_mtu);
+void net_settings_get(struct drvbox_net *net, struct drvbox_net_settings *w);
+void net_ctrl_kick(struct drvbox_net *net);
+bool net_settings_post(struct drvbox_net *net, struct drvbox_net_settings *ns);
 
 /* net_export.c */
 int net_domain_init(struct drvbox_domain *d);

@@ -38,8 +38,6 @@
 
 #define NET_KNOWN_FLAGS		DRVBOX_NET_F_LINK_UP
 #define NET_MIN_MTU		68
-#define NET_MAX_MTU		(DRVBOX_NET_SLOT_SIZE - DRVBOX_NET_HDR_LEN -	\
-				 VLAN_ETH_HLEN - ETH_FCS_LEN)
 #define NET_MIN_LEN		(DRVBOX_NET_HDR_LEN + ETH_HLEN)
 #define NET_RX_VQ		0
 #define NET_TX_VQ		1
@@ -59,9 +57,12 @@ static void net_kick(struct drvbox_net *net)
 
 /* ---- the virtio device (struct vdev_ops) -------------------------- */
 
-static void net_vdev_kick(struct drvbox_vdev *v)
+static void net_vdev_kick(struct drvbox_vdev *v, unsigned int q)
 {
-	net_kick(to_net(v));
+	if (q == NET_CTRL_VQ)
+		net_ctrl_kick(to_net(v));
+	else
+		net_kick(to_net(v));
 }
 
 static void net_vdev_stop(struct drvbox_vdev *v)
@@ -74,7 +75,7 @@ static void net_vdev_release(struct drvbox_vdev *v)
 	kfree(to_net(v));
 }
 
-/* no MQ, no CTRL_VQ offered: rx0 and tx0 */
+/* no MQ offered: rx0, tx0 and the control vring */
 static const struct vdev_ops net_vdev_ops = {
 	.device_id	= VIRTIO_ID_NET,
 	.max_vqs	= NET_MAX_VQS,
@@ -342,8 +343,11 @@ static const char *net_check_rx_hdr(struct drvbox_net *net,
 		return "rx header";
 	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
 		if ((h->flags & ~VIRTIO_NET_HDR_F_DATA_VALID) || h->gso_size ||
-		    h->csum_start || h->csum_offset || h->hdr_len || f->n > 1)
+		    h->csum_start || h->csum_offset || h->hdr_len)
 			return "rx header";
+		/* longer than the largest MTU allows (a jumbo frame chains) */
+		if (f->len > net->max_mtu + VLAN_ETH_HLEN)
+			return "rx length";
 		f->out.flags = h->flags;
 		return NULL;
 	}
@@ -355,7 +359,7 @@ static const char *net_check_rx_hdr(struct drvbox_net *net,
 	    le16_to_cpu((__force __le16)h->csum_offset) !=
 	    offsetof(struct tcphdr, check))
 		return "rx header: GSO frame not TCP as announced";
-	if (!gso_size || gso_size > net->mtu)
+	if (!gso_size || gso_size > net->max_mtu)
 		return "rx header gso_size";
 	f->out.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	f->out.gso_type = h->gso_type;
@@ -560,6 +564,15 @@ static void net_violation(struct drvbox_domain *d, struct drvbox_net *net,
 	supervisor_kill_vmm(d, why);
 }
 
+/* Our entry in the host page of the incarnation.  net->lock held. */
+static struct drvbox_net_settings *net_host_settings(struct drvbox_net *net)
+{
+	struct drvbox_shared_host *host =
+		net->inc->shared + DRVBOX_SHARED_HOST_OFFSET;
+
+	return &host->net_settings[net->index];
+}
+
 static void net_work(struct work_struct *work)
 {
 	struct drvbox_net *net = container_of(to_delayed_work(work),
@@ -573,6 +586,8 @@ static void net_work(struct work_struct *work)
 	bad = net_tx(net, &tx_done, &kick);
 	if (!bad && net->inc)
 		bad = net_rx(net, &rx_done);
+	if (!bad && net->inc && net_settings_post(net, net_host_settings(net)))
+		kick = true;
 	if (kick && net->inc) {
 		/* entries and slots before the index that announces them */
 		smp_wmb();
@@ -611,10 +626,12 @@ static void net_work(struct work_struct *work)
  * Each net export gets the next doorbell/vector and NET_RING_STRIDE bytes
  * of the shared area (rings, then TX and RX slots), after the block ones.
  *
- * Return: 0, -ENOMEM, or -ENOSPC when the doorbells run out.
+ * Return: 0, -ENOMEM, -ENOSPC when the doorbells run out, or an error of
+ * the netdevice notifier chain.
  */
 int net_domain_init(struct drvbox_domain *d)
 {
+	int ret;
 	u32 i;
 
 	BUILD_BUG_ON(sizeof(struct drvbox_net_export_state) !=
@@ -646,6 +663,11 @@ int net_domain_init(struct drvbox_domain *d)
 			   sizeof(net->config));
 		INIT_DELAYED_WORK(&net->work, net_work);
 		INIT_WORK(&net->register_work, net_register_work);
+		ret = net_settings_init(net);
+		if (ret) {
+			kfree(net);
+			return ret;
+		}
 		d->net[i] = net;
 	}
 	return 0;
@@ -671,6 +693,8 @@ void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 		r->first_queue_index = net->queue;
 		r->ring_offset = net->ring_offset;
 		r->ring_stride = NET_RING_STRIDE;
+		/* the new NIC starts as the host interface left the last */
+		net_settings_post(net, &host->net_settings[i]);
 	}
 	host->nr_exports = d->nr_exports;
 	host->export_seq = 1;
@@ -686,8 +710,11 @@ static const char *net_validate(const struct drvbox_net_export_state *s)
 		return "export flags";
 	if (!is_valid_ether_addr(s->mac))
 		return "export MAC address";
-	if (s->mtu < NET_MIN_MTU || s->mtu > NET_MAX_MTU)
+	if (s->mtu < NET_MIN_MTU || s->mtu > s->max_mtu ||
+	    s->max_mtu > DRVBOX_NET_MAX_MTU)
 		return "export MTU";
+	if (s->settings_error > 0 || s->settings_error < -MAX_ERRNO)
+		return "export settings_error";
 	if (s->padding)
 		return "export padding";
 	for (i = 0; i < ARRAY_SIZE(s->reserved); i++)
@@ -703,7 +730,9 @@ static void net_configure(struct drvbox_net *net,
 	net->vd.features = BIT_ULL(VIRTIO_F_VERSION_1) |
 			BIT_ULL(VIRTIO_NET_F_MAC) |
 			BIT_ULL(VIRTIO_NET_F_STATUS) |
-			BIT_ULL(VIRTIO_NET_F_MTU) |
+			BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |
+			BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+			BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) |
 			BIT_ULL(VIRTIO_NET_F_CSUM) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) |
 			BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
@@ -717,9 +746,8 @@ static void net_configure(struct drvbox_net *net,
 	/* the transport is little-endian only (VERSION_1) */
 	net->config.status = (__force __virtio16)cpu_to_le16(0);
 	net->config.max_virtqueue_pairs = (__force __virtio16)cpu_to_le16(1);
-	net->config.mtu = (__force __virtio16)cpu_to_le16(s->mtu);
 	memcpy(net->mac, s->mac, ETH_ALEN);
-	net->mtu = s->mtu;
+	net_settings_first(net, s->mac, s->mtu, s->max_mtu);
 	net->configured = true;
 }
 
@@ -729,6 +757,7 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 		       const struct drvbox_net_export_state *s)
 {
 	bool first = false, changed = false;
+	struct drvbox_net_settings want;
 	const char *bad;
 	u8 *q;
 
@@ -741,14 +770,19 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 		return;
 	}
 
+	net_settings_get(net, &want);
 	mutex_lock(&net->lock);
 	if (net->dead)
 		goto out;
 	if (!net->configured) {
 		net_configure(net, s);
 		first = true;
-	} else if (!ether_addr_equal(s->mac, net->mac)) {
-		/* another NIC: the host interface cannot follow it */
+	} else if (!ether_addr_equal(s->mac, net->mac) &&
+		   !ether_addr_equal(s->mac, want.mac)) {
+		/*
+		 * Neither its own MAC nor the one the host gave it: another
+		 * NIC; the host interface cannot follow it.
+		 */
 		snprintf(net->error, sizeof(net->error),
 			 "MAC changed to %pM", s->mac);
 		pr_warn("domain %s: net:%s announced MAC %pM, the interface has %pM; not attached\n",
@@ -933,7 +967,9 @@ void net_status_fill(struct drvbox_domain *d)
 bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 {
 	struct drvbox_net *net = d->net[i];
-	u32 guest_tx_errors = 0, guest_rx_dropped = 0;
+	u32 guest_tx_errors = 0, guest_rx_dropped = 0, ack = 0;
+	struct drvbox_net_settings want;
+	s32 settings_error = 0;
 	struct net_stats st;
 	const char *state;
 	bool link;
@@ -941,6 +977,7 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	if (!net)
 		return false;
 	net_status_fill(d);
+	net_settings_get(net, &want);
 	mutex_lock(&net->lock);
 	st = net->stats;
 	link = net->inc && net->guest_link;
@@ -953,19 +990,23 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 
 		guest_tx_errors = READ_ONCE(a->tx_errors);
 		guest_rx_dropped = READ_ONCE(a->rx_dropped);
+		ack = READ_ONCE(a->settings_ack);
+		settings_error = READ_ONCE(a->settings_error);
 	}
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu guest_tx_errors=%u guest_rx_dropped=%u\n",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d\n",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
-			    d->exports[i].host_dev : "-", state, net->mac,
-			    net->mtu, link ? "up" : "down", st.tx_packets,
-			    st.tx_bytes, st.tx_dropped, st.rx_packets,
-			    st.rx_bytes, st.rx_dropped, st.carrier_changes,
-			    st.tx_csum, st.tx_gso, st.rx_csum_valid,
-			    st.rx_gso, guest_tx_errors, guest_rx_dropped);
+			    d->exports[i].host_dev : "-", state, want.mac,
+			    want.mtu, net->max_mtu, link ? "up" : "down",
+			    st.tx_packets, st.tx_bytes, st.tx_dropped,
+			    st.rx_packets, st.rx_bytes, st.rx_dropped,
+			    st.carrier_changes, st.tx_csum, st.tx_gso,
+			    st.rx_csum_valid, st.rx_gso, guest_tx_errors,
+			    guest_rx_dropped, want.seq, ack,
+			    settings_error);
 	mutex_unlock(&net->lock);
 	return true;
 }
@@ -993,6 +1034,7 @@ void net_domain_destroy(struct drvbox_domain *d)
 		if (net->inc)
 			net_detach(net);
 		mutex_unlock(&net->lock);
+		net_settings_exit(net);
 		cancel_work_sync(&net->register_work);
 		if (net->vd.state == VDEV_NONE) {
 			cancel_delayed_work_sync(&net->work);

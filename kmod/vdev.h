@@ -13,7 +13,10 @@
  * @state; every vdev_*() function of the device side of the vrings is
  * called with it held.  @status and @generation are read without it
  * (READ_ONCE) and written with it or by the virtio core alone.  notify()
- * from the driver only calls ops->kick(), which must not sleep.
+ * from the driver only calls ops->kick(), which must not sleep.  An export
+ * may serve a vring from kick() itself under a spinlock of its own instead
+ * (net's control vring): the driver never notifies a vring it does not
+ * have, so nr_vq and vq[] cannot change under it.
  */
 #ifndef _DRVBOX_VDEV_H
 #define _DRVBOX_VDEV_H
@@ -55,7 +58,8 @@ struct drvbox_vdev;
  * @device_id: VIRTIO_ID_*
  * @max_vqs: host vrings the driver may ask for (at most VDEV_MAX_VQS)
  * @vring_num: entries of each host vring
- * @kick: the driver notified a vring (any context): queue the mediator
+ * @kick: the driver notified host vring @q (any context): queue the
+ *	mediator, or handle it right away without sleeping
  * @stop: del_vqs has unpublished the vrings (nr_vq is 0): wait until the
  *	mediator no longer runs on them; no locks held
  * @release: the last reference is gone: free the export
@@ -64,7 +68,7 @@ struct vdev_ops {
 	u32 device_id;
 	unsigned int max_vqs;
 	unsigned int vring_num;
-	void (*kick)(struct drvbox_vdev *v);
+	void (*kick)(struct drvbox_vdev *v, unsigned int q);
 	void (*stop)(struct drvbox_vdev *v);
 	void (*release)(struct drvbox_vdev *v);
 };

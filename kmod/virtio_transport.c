@@ -103,7 +103,7 @@ static bool vdev_notify(struct virtqueue *vq)
 {
 	struct drvbox_vdev *v = to_vdev(vq->vdev);
 
-	v->ops->kick(v);
+	v->ops->kick(v, vq->index);
 	return true;
 }
 

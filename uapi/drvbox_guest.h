@@ -20,7 +20,7 @@
 #define DRVBOX_PCI_VENDOR_ID	0x1af4
 #define DRVBOX_PCI_DEVICE_ID	0x10db
 
-#define DRVBOX_GUEST_PROTO_VERSION	2
+#define DRVBOX_GUEST_PROTO_VERSION	3
 
 /*
  * The drvbox PCI device
@@ -268,12 +268,12 @@ struct drvbox_queue_rings {
  * & (queue_depth - 1)); there are no ids.  A frame is a struct
  * virtio_net_hdr_v1 (DRVBOX_NET_HDR_LEN bytes, little-endian, as in the
  * virtio spec) followed by the Ethernet frame.  It fills one slot, or, if
- * it is larger than a slot (a TSO frame of up to 64 KiB), consecutive
- * slots: every entry but the frame's last has DRVBOX_NET_DESC_F_MORE, and
+ * it is larger than a slot (a GSO frame of up to 64 KiB, or a jumbo
+ * frame), consecutive slots: every entry but the frame's last has DRVBOX_NET_DESC_F_MORE, and
  * every slot but the last is full.  desc.len counts the bytes in the
  * entry's own slot; the header is at the start of the first.  A frame is
- * at most DRVBOX_NET_MAX_FRAME bytes with its header.  Only TX frames
- * chain: RX frames fit one slot (flags zero).
+ * at most DRVBOX_NET_MAX_FRAME bytes with its header; one that is not a
+ * GSO frame is at most MTU + 18 (Ethernet header and a VLAN tag) bytes.
  *
  * TX (host -> guest): the host copies a frame into TX slot tx_prod, fills
  * the entry, publishes tx_prod (release) and signals the vector.  The
@@ -292,6 +292,19 @@ struct drvbox_queue_rings {
  * <= slot_size) and every header field; a violation restarts the domain.
  * The host posts a TX frame only while the ring has room for the largest
  * one (DRVBOX_NET_MAX_FRAME), so a frame is never split by a full ring.
+ *
+ *
+ * Settings from the host: what the host's interface asks of the NIC (up
+ * or down, MTU, MAC address, promiscuous, all-multicast, the multicast
+ * and secondary unicast address lists) is in the host page's
+ * net_settings[] (same index as the export).  The host fills it, then
+ * bumps seq (release) and signals the queue's vector; seq 0 means the
+ * host has asked nothing yet: the stub leaves the netdev as it found it
+ * (up, its own MAC and MTU, multicast for its own stack).  The stub
+ * applies every seq it sees, then writes it to settings_ack in its answer
+ * and the first error (negative errno) of that pass to settings_error,
+ * and rings DRVBOX_DB_CONTROL.  A new incarnation applies the current
+ * settings before it answers READY, so it comes up as the host left it.
  */
 #define DRVBOX_NET_QUEUE_DEPTH		256		/* power of two */
 #define DRVBOX_NET_SLOT_SIZE		2048
@@ -330,8 +343,41 @@ struct drvbox_net_desc {
 	__u64 reserved;
 };
 
+/* the largest MTU an export may have (frames fit 5 slots) */
+#define DRVBOX_NET_MAX_MTU		9216
+
 /* struct drvbox_net_export_state.flags */
 #define DRVBOX_NET_F_LINK_UP		(1U << 0)	/* carrier (may change) */
+
+/* struct drvbox_net_settings.flags */
+#define DRVBOX_NET_SET_UP		(1U << 0)	/* interface up */
+#define DRVBOX_NET_SET_PROMISC		(1U << 1)	/* every frame */
+#define DRVBOX_NET_SET_ALLMULTI		(1U << 2)	/* every multicast */
+
+/* addresses in struct drvbox_net_settings.addrs */
+#define DRVBOX_NET_MAX_ADDRS		32
+
+/**
+ * struct drvbox_net_settings - host page: what the host asks of a netdev
+ * @seq: bumped by the host after it changed the rest; 0: nothing asked
+ * @flags: DRVBOX_NET_SET_*
+ * @mtu: 68 .. the max_mtu of the answer
+ * @mac: the unicast address the netdev takes
+ * @nr_uc: secondary unicast addresses, first in @addrs
+ * @nr_mc: multicast addresses, after them; @nr_uc + @nr_mc <=
+ *	DRVBOX_NET_MAX_ADDRS (the host asks for ALLMULTI or PROMISC instead
+ *	when its lists are longer)
+ * @addrs: the addresses
+ */
+struct drvbox_net_settings {
+	__u32 seq;
+	__u32 flags;
+	__u32 mtu;
+	__u8 mac[6];
+	__u8 nr_uc;
+	__u8 nr_mc;
+	__u8 addrs[DRVBOX_NET_MAX_ADDRS][6];
+};
 
 /**
  * struct drvbox_net_export_state - guest page: the answer for a net export
@@ -345,13 +391,17 @@ struct drvbox_net_desc {
  *	once READY
  * @mac: the netdev's MAC address (unicast, not zero)
  * @padding: zero
- * @mtu: the netdev's MTU (68 .. slot_size - DRVBOX_NET_HDR_LEN - 18)
+ * @mtu: the netdev's MTU (68 .. @max_mtu)
  * @tx_errors: TX frames the stub could not send (broken entry, no memory,
  *	offload request it could not apply); the stub bumps it, the host
  *	only shows it (never trusted)
  * @rx_dropped: frames the netdev received that the stub dropped (RX ring
  *	full, no room for the frame, a frame the host could not take); like
  *	@tx_errors
+ * @max_mtu: the largest MTU the netdev takes (@mtu ..
+ *	DRVBOX_NET_MAX_MTU), fixed once READY
+ * @settings_ack: the last struct drvbox_net_settings seq applied
+ * @settings_error: 0, or the first error applying it (negative errno)
  * @reserved: zero
  */
 struct drvbox_net_export_state {
@@ -364,7 +414,10 @@ struct drvbox_net_export_state {
 	__u32 mtu;
 	__u32 tx_errors;
 	__u32 rx_dropped;
-	__u32 reserved[5];
+	__u32 max_mtu;
+	__u32 settings_ack;
+	__s32 settings_error;
+	__u32 reserved[2];
 };
 
 /**
@@ -389,6 +442,8 @@ struct drvbox_shared_host {
 	__u32 nr_exports;
 	__u32 export_seq;
 	struct drvbox_export_req exports[DRVBOX_SHARED_MAX_EXPORTS];
+	/* net exports: what the host asks of them (see "Network exports") */
+	struct drvbox_net_settings net_settings[DRVBOX_SHARED_MAX_EXPORTS];
 };
 
 /* stub states (struct drvbox_shared_guest.state) */
