@@ -54,6 +54,8 @@
  *                 entry after it
  *   net-rx-gso    incarnation 1, tick 10: a two-slot GSO TCPV4 frame whose
  *                 IPv4 header says UDP
+ *   net-rx-long   incarnation 1, tick 10: a two-slot frame, no GSO, longer
+ *                 than the MTU range announced (1500) allows
  *   net-tx-cons   incarnation 1, tick 10: tx_cons far beyond tx_prod
  *   net-mac       from incarnation 2 on, announce another MAC
  *   net-stall     incarnation 1: never consume TX, never post RX
@@ -397,6 +399,7 @@ static int net_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest
 		if (inc >= 2 && !strcmp(mode, "net-mac"))
 			st->mac[4] = 0x77;
 		st->mtu = 1500;
+		st->max_mtu = 1500;	/* settings from the host are not applied */
 		__atomic_store_n(&st->state, DRVBOX_EXPORT_READY, __ATOMIC_RELEASE);
 	}
 	return nr_fnet;
@@ -507,14 +510,24 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 			slot[1] = 1;	/* gso_type TCPV4 */
 		net_post_rx(f, 1);
 	}
-	if (!strcmp(mode, "net-rx-chain")) {
-		/* a frame that goes on (MORE) past the last entry posted */
+	if (!strcmp(mode, "net-rx-chain") || !strcmp(mode, "net-rx-long")) {
+		/*
+		 * A frame that goes on (MORE) past the last entry posted, or
+		 * (rx-long) ends in a second slot: 2148 bytes, not GSO.
+		 */
 		unsigned char *slot = f->rx_slots + (size_t)i * f->slot_size;
+		uint32_t j = (f->rx_prod + 1) & (f->depth - 1);
+		int n = strcmp(mode, "net-rx-long") ? 1 : 2;
 
 		memset(slot, 0, f->slot_size);
+		slot[DRVBOX_NET_HDR_LEN + 12] = 0x08;	/* ETH_P_IP */
 		f->rxd[i].len = f->slot_size;
 		f->rxd[i].flags = DRVBOX_NET_DESC_F_MORE;
-		net_post_rx(f, 1);
+		f->rxd[i].reserved = 0;
+		f->rxd[j].len = 100;
+		f->rxd[j].flags = 0;
+		f->rxd[j].reserved = 0;
+		net_post_rx(f, n);
 	}
 	if (!strcmp(mode, "net-rx-gso")) {
 		/*

@@ -124,6 +124,97 @@ log "GRO: $rx_gso merged frames up, $(( $(net_stat $D rx_bytes) / $(net_stat $D 
 "$DRVBOX" logs $D | grep -q 'larger than a slot' && fail "the stub dropped frames larger than a slot"
 expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
 
+# ---- what the host asks of the NIC: MAC, filters, MTU, up/down -------
+# (virtio_net's control queue and the interface's own events, applied by
+# the stub to the guest's e1000e; settings_ack reaches settings_seq)
+settled() {
+	local seq
+	seq=$(net_stat $D settings_seq)
+	[ "${seq:-0}" -gt 0 ] && [ "$(net_stat $D settings_ack)" = "$seq" ]
+}
+wait_settled() {
+	wait_until 30 settled ||
+		fail "$1: the guest did not apply the host's settings: $(net_exports $D)"
+	expect_eq "$1: settings_error" "$(net_stat $D settings_error)" 0
+}
+# pings from the native side: COUNT SIZE
+pings_back() {
+	ip netns exec $NS busybox ping -4 -A -q -c "$1" -s "$2" -W 5 10.213.8.1 2>&1 |
+		grep -q "$1 packets received"
+}
+wait_settled "interface up"
+
+# a new MAC: the native side learns it, and the guest NIC (no longer
+# promiscuous) takes frames sent to it
+NEWMAC=52:54:00:db:00:99
+ip link set "$NET_DEV" address $NEWMAC || fail "ip link set address"
+wait_settled "MAC $NEWMAC"
+ip -n $NS neigh flush dev "$NATIF"
+pings_back 20 56 || fail "no pings back after the MAC change"
+expect_eq "the native side's neighbour entry" \
+	"$(ip -n $NS neigh show 10.213.8.1 dev "$NATIF" | awk '{print $3}')" $NEWMAC
+log "MAC $NEWMAC: the native side sees it, 20 pings back"
+
+# promiscuous: frames for another MAC reach the host only when asked
+ip -n $NS neigh replace 10.213.8.77 lladdr 52:54:00:aa:bb:cc dev "$NATIF"
+# other_frames: rx_packets that came up while 100 pings went to that MAC
+other_frames() {
+	local r0
+	r0=$(net_stat $D rx_packets)
+	ip netns exec $NS busybox ping -4 -q -c 100 -i 0.02 -w 5 10.213.8.77 >/dev/null 2>&1
+	sleep 1
+	echo $(( $(net_stat $D rx_packets) - r0 ))
+}
+n_off=$(other_frames)
+ip link set "$NET_DEV" promisc on || fail "promisc on"
+wait_settled "promisc on"
+n_on=$(other_frames)
+ip link set "$NET_DEV" promisc off || fail "promisc off"
+wait_settled "promisc off"
+log "frames for another MAC that came up: $n_off not promiscuous, $n_on promiscuous"
+[ "$n_off" -lt 20 ] || fail "the NIC passed frames for another MAC without promisc ($n_off)"
+[ "$n_on" -ge 90 ] || fail "promisc on, but only $n_on of 100 frames for another MAC came up"
+
+# jumbo frames, if the guest's e1000e takes them
+max_mtu=$(net_stat $D max_mtu)
+expect_eq "interface max MTU" "$(ip -d link show "$NET_DEV" | sed -n 's/.* maxmtu \([0-9]*\).*/\1/p')" "$max_mtu"
+if [ "$max_mtu" -ge 9000 ]; then
+	ip link set "$NET_DEV" mtu 9000 || fail "mtu 9000"
+	ip -n $NS link set "$NATIF" mtu 9000 || fail "native mtu 9000"
+	wait_settled "MTU 9000"
+	expect_eq "export MTU" "$(net_stat $D mtu)" 9000
+	# e1000e resets itself for a new MTU: its link comes back first
+	wait_until 60 carrier 1 || fail "no carrier after MTU 9000"
+	wait_until 30 pings_back 1 8972 || fail "no 8972-byte ping back at MTU 9000"
+	r0=$(net_stat $D rx_bytes)
+	pings_back 20 8972 || fail "8972-byte pings back lost at MTU 9000"
+	r=$(busybox ping -4 -A -q -c 20 -s 8972 -W 5 10.213.8.2 2>&1)
+	echo "$r" | grep -q "20 packets received" ||
+		{ echo "$r" | sed 's/^/# /'; fail "8972-byte pings lost at MTU 9000"; }
+	# 40 frames of 9014 bytes came up whole (no IP fragments)
+	rx=$(( $(net_stat $D rx_bytes) - r0 ))
+	[ "$rx" -ge $((40 * 9000)) ] || fail "only $rx bytes came up for 40 jumbo frames"
+	log "MTU 9000: 20 8972-byte pings each way, $(echo "$r" | sed -n 's/^round-trip //p')"
+	ip link set "$NET_DEV" mtu 1500 && ip -n $NS link set "$NATIF" mtu 1500 ||
+		fail "mtu 1500"
+	wait_settled "MTU 1500"
+	wait_until 60 carrier 1 || fail "no carrier after MTU 1500"
+	wait_until 30 pings_back 1 56 || fail "no pings back at MTU 1500"
+else
+	log "the guest e1000e takes MTU $max_mtu at most: no jumbo frames"
+fi
+
+# down on the host closes the guest NIC (its carrier goes), up opens it
+ip link set "$NET_DEV" down || fail "link down"
+wait_settled "link down"
+wait_until 10 eval '[ "$(net_stat $D link)" = down ]' ||
+	fail "the guest NIC still has carrier with the interface down: $(net_exports $D)"
+ip link set "$NET_DEV" up || fail "link up"
+wait_settled "link up"
+wait_until 60 carrier 1 || fail "no carrier after link up: $(net_exports $D)"
+wait_until 20 pings_back 5 56 || fail "no pings back after link down/up"
+log "link down/up from the host: the guest NIC followed"
+
 # a guest panic during iperf3
 ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1
 sleep 0.5
@@ -142,6 +233,11 @@ r=$(busybox ping -4 -A -q -c 20 -W 5 10.213.8.2 2>&1) && echo "$r" | grep -q "20
 log "after the panic: 20 pings, $(echo "$r" | sed -n 's/^round-trip //p')"
 log "$(net_exports $D)"
 expect_eq "same interface" "$(net_host_dev $D)" "$NET_DEV"
+# the new incarnation applied the host's settings before it answered: the
+# replies to the pings above went to $NEWMAC, which only the settings gave
+# the new e1000e (it is not promiscuous)
+settled || fail "settings not applied after the restart: $(net_exports $D)"
+expect_eq "settings_error after the restart" "$(net_stat $D settings_error)" 0
 
 "$DRVBOX" stop $D >/dev/null || fail "drvbox stop failed"
 # the NIC's own interface may come back with the same name: go by ifindex
