@@ -7,14 +7,14 @@
  * several) and signals the queue's MSI-X vector; a work item builds an skb
  * of each (applying the virtio_net_hdr offload request, if any: checksum,
  * and segmentation by the NIC or, if it cannot, by the guest's stack) and
- * dev_queue_xmit()s it on the netdev, then publishes tx_cons and rings the
- * queue's doorbell.
+ * dev_queue_xmit()s it on the netdev, then publishes tx_cons, and rings the
+ * queue's doorbell if the host waits for room (tx_room_event).
  *
  * RX: an rx_handler on the netdev takes every frame the isolated driver
  * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
  * sees them), copies it with a virtio_net_hdr into the next RX slot (a
  * GRO-merged TCP frame or a jumbo frame into several), publishes rx_prod
- * and rings the doorbell.  A full ring drops the frame (counted), and so
+ * and rings the doorbell if the host asked (rx_event).  A full ring drops the frame (counted), and so
  * does a frame that is not GSO and longer than the MTU allows (MTU +
  * VLAN_ETH_HLEN).
  *
@@ -305,25 +305,38 @@ err:
 	return n;
 }
 
+/*
+ * Everything the host posted, until it posts no more: after the last
+ * entry we ask for a signal at the next one (tx_event) and look once
+ * more.  The doorbell only if the host waits for room (tx_room_event).
+ */
 static void stub_net_tx_work(struct work_struct *work)
 {
 	struct stub_net *sn = container_of(work, struct stub_net, tx_work);
-	u32 prod = READ_ONCE(sn->rings->tx_prod.val);
-	bool any = false;
+	u32 start = sn->tx_cons, prod;
 
-	/* the entries after the index that announced them */
-	smp_rmb();
-	if (prod - sn->tx_cons > sn->depth)
-		prod = sn->tx_cons + sn->depth;	/* the host is trusted; be safe */
-	while (sn->tx_cons != prod) {
-		sn->tx_cons += stub_net_tx_frame(sn, prod);
-		WRITE_ONCE(sn->rings->tx_cons.val, sn->tx_cons);
-		any = true;
+	for (;;) {
+		prod = READ_ONCE(sn->rings->tx_prod.val);
+		/* the entries after the index that announced them */
+		smp_rmb();
+		if (prod - sn->tx_cons > sn->depth)	/* trusted; be safe */
+			prod = sn->tx_cons + sn->depth;
+		while (sn->tx_cons != prod) {
+			sn->tx_cons += stub_net_tx_frame(sn, prod);
+			WRITE_ONCE(sn->rings->tx_cons.val, sn->tx_cons);
+		}
+		WRITE_ONCE(sn->rings->tx_event.val, sn->tx_cons);
+		smp_mb();	/* tx_cons and the event before the reads */
+		if (READ_ONCE(sn->rings->tx_prod.val) == sn->tx_cons)
+			break;
+		cond_resched();
 	}
-	if (any) {
-		stub_net_counters(sn);
+	if (sn->tx_cons == start)
+		return;
+	stub_net_counters(sn);
+	if (DRVBOX_NET_NEED_EVENT(READ_ONCE(sn->rings->tx_room_event.val),
+				  sn->tx_cons, start))
 		stub_net_ring(sn);
-	}
 }
 
 static struct drvbox_net_settings *stub_net_settings(struct stub_net *sn)
@@ -416,7 +429,8 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 	struct sk_buff *skb = *pskb;
 	struct stub_net *sn = rcu_dereference(skb->dev->rx_handler_data);
 	struct virtio_net_hdr_v1 hdr;
-	u32 len, n, cons;
+	u32 len, n, cons, old;
+	bool ring;
 
 	if (skb->pkt_type == PACKET_LOOPBACK)
 		return RX_HANDLER_PASS;
@@ -453,12 +467,17 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 		spin_unlock(&sn->rx_lock);
 		goto drop;
 	}
+	old = sn->rx_prod;
 	sn->rx_prod += n;
 	/* entries and slots before the index that announces them */
 	smp_wmb();
 	WRITE_ONCE(sn->rings->rx_prod.val, sn->rx_prod);
+	smp_mb();	/* rx_prod before we read the host's event */
+	ring = DRVBOX_NET_NEED_EVENT(READ_ONCE(sn->rings->rx_event.val),
+				     sn->rx_prod, old);
 	spin_unlock(&sn->rx_lock);
-	stub_net_ring(sn);
+	if (ring)
+		stub_net_ring(sn);
 	consume_skb(skb);
 	return RX_HANDLER_CONSUMED;
 

@@ -44,6 +44,8 @@
 #define NET_MAX_SEGS		(MAX_SKB_FRAGS + 4)
 #define NET_RING_STRIDE		(DRVBOX_NET_SLOTS_OFFSET +		\
 				 2 * NET_DEPTH * DRVBOX_NET_SLOT_SIZE)
+/* receive buffers of virtio_net (MRG_RXBUF: >= 1518 bytes) for a frame */
+#define NET_RX_MAX_BUFS		48
 /* entries of the largest TX frame: the room net_tx() wants before each */
 #define NET_TX_MAX_ENTRIES	DIV_ROUND_UP(DRVBOX_NET_MAX_FRAME,	\
 					     DRVBOX_NET_SLOT_SIZE)
@@ -56,7 +58,12 @@ struct net_stats {
 	u64 tx_gso;		/* frames sent for segmentation (TSO) */
 	u64 rx_csum_valid;	/* frames passed on with DATA_VALID */
 	u64 rx_gso;		/* frames the guest's GRO merged (GSO) */
+	u64 rx_merged;		/* frames over several buffers (MRG_RXBUF) */
+	u64 doorbells;		/* queue doorbells the guest rang */
+	u64 irqs;		/* queue vector signals to the guest */
 };
+
+struct net_chain;
 
 struct drvbox_net {
 	struct drvbox_vdev vd;		/* the virtio device (transport) */
@@ -82,6 +89,8 @@ struct drvbox_net {
 	u8 *tx_slots, *rx_slots;
 	struct eventfd_ctx *irq;
 	u32 tx_prod, tx_cons, rx_cons;	/* our copies */
+	bool tx_room_wait;		/* tx_room_event asks for a doorbell */
+	struct net_chain *rx_bufs;	/* virtio_net's buffers for a frame */
 	bool guest_link;		/* LINK_UP in the latest answer */
 	u8 mac[ETH_ALEN];		/* the guest NIC's own, first answer */
 	u32 mtu, max_mtu;		/* first answer */

@@ -70,9 +70,15 @@ static void net_vdev_stop(struct drvbox_vdev *v)
 	cancel_delayed_work_sync(&to_net(v)->work);
 }
 
+static void net_free(struct drvbox_net *net)
+{
+	kvfree(net->rx_bufs);
+	kfree(net);
+}
+
 static void net_vdev_release(struct drvbox_vdev *v)
 {
-	kfree(to_net(v));
+	net_free(to_net(v));
 }
 
 /* no MQ offered: rx0, tx0 and the control vring */
@@ -181,22 +187,31 @@ static void net_chain_to_slots(struct drvbox_net *net, const struct net_chain *c
 	net->tx_prod = idx + 1;
 }
 
-/* Write @len bytes of @src at byte @off of the (writable) chain @c. */
-static void net_to_chain(const struct net_chain *c, u32 off, const u8 *src,
-			 u32 len)
+/*
+ * Write @len bytes of @src at byte @off of the (writable) chains @c, @nr
+ * of them, taken as one buffer.
+ */
+static void net_to_chains(const struct net_chain *c, u32 nr, u32 off,
+			  const u8 *src, u32 len)
 {
-	u32 i, n;
+	u32 k, i, n;
 
-	for (i = 0; i < c->nr && len; i++) {
-		if (off >= c->segs[i].len) {
-			off -= c->segs[i].len;
+	for (k = 0; k < nr && len; k++) {
+		if (off >= c[k].total) {
+			off -= c[k].total;
 			continue;
 		}
-		n = min(len, c->segs[i].len - off);
-		memcpy((u8 *)c->segs[i].addr + off, src, n);
-		src += n;
-		len -= n;
-		off = 0;
+		for (i = 0; i < c[k].nr && len; i++) {
+			if (off >= c[k].segs[i].len) {
+				off -= c[k].segs[i].len;
+				continue;
+			}
+			n = min(len, c[k].segs[i].len - off);
+			memcpy((u8 *)c[k].segs[i].addr + off, src, n);
+			src += n;
+			len -= n;
+			off = 0;
+		}
 	}
 }
 
@@ -226,6 +241,39 @@ static void net_count_tx_offload(struct drvbox_net *net, const u8 *slot)
 		net->stats.tx_gso++;
 }
 
+/* Room in the TX ring for the largest frame? */
+static bool net_tx_room(struct drvbox_net *net)
+{
+	return NET_DEPTH - (net->tx_prod - net->tx_cons) >= NET_TX_MAX_ENTRIES;
+}
+
+/*
+ * Room for the next frame, from the guest's tx_cons.  Without room, ask
+ * for a doorbell when the guest frees entries (tx_room_event), then look
+ * once more: it may have freed them meanwhile.  Returns NULL (with *@room
+ * set) or the guest's violation.
+ */
+static const char *net_tx_wait_room(struct drvbox_net *net, bool *room)
+{
+	const char *bad = net_read_tx_cons(net);
+
+	if (bad || (*room = net_tx_room(net)))
+		goto out;
+	WRITE_ONCE(net->rings->tx_room_event.val, net->tx_cons);
+	net->tx_room_wait = true;
+	smp_mb();	/* the event before we read tx_cons again */
+	bad = net_read_tx_cons(net);
+	*room = !bad && net_tx_room(net);
+out:
+	if (!bad && *room && net->tx_room_wait) {
+		/* no doorbells for freed entries while there is room */
+		WRITE_ONCE(net->rings->tx_room_event.val,
+			   net->tx_cons + BIT(31));
+		net->tx_room_wait = false;
+	}
+	return bad;
+}
+
 /*
  * Host frames to the guest.  A frame goes out only while the ring has room
  * for the largest one, so a chain is never cut by a full ring.  Returns
@@ -235,6 +283,7 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 {
 	struct net_chain *c;
 	const char *bad = NULL;
+	bool room;
 	int ret;
 
 	c = kmalloc(sizeof(*c), GFP_KERNEL);
@@ -242,9 +291,8 @@ static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
 		return NULL;	/* the next kick tries again */
 	while (vdev_avail(&net->vd, NET_TX_VQ)) {
 		if (net->inc) {
-			bad = net_read_tx_cons(net);
-			if (bad || NET_DEPTH - (net->tx_prod - net->tx_cons) <
-				   NET_TX_MAX_ENTRIES)
+			bad = net_tx_wait_room(net, &room);
+			if (bad || !room)
 				break;	/* the guest's doorbell brings us back */
 		}
 		ret = net_pop(net, NET_TX_VQ, false, c);
@@ -412,24 +460,88 @@ static const char *net_rx_frame(struct drvbox_net *net, u32 prod,
 }
 
 /*
- * Copy the frame into virtio_net's chain @c: our header, the head from
- * our copy (what we checked is what virtio_net gets), the rest from the
- * slots.
+ * Copy the frame into virtio_net's buffers (net->rx_bufs, @nr of them):
+ * our header, the head from our copy (what we checked is what virtio_net
+ * gets), the rest from the slots.
  */
-static void net_rx_to_chain(struct drvbox_net *net, const struct net_rx_frame *f,
-			    const struct net_chain *c)
+static void net_rx_to_bufs(struct drvbox_net *net, const struct net_rx_frame *f,
+			   u32 nr)
 {
 	u32 k, off = sizeof(f->out) + f->head_len;
 	u32 skip = DRVBOX_NET_HDR_LEN + f->head_len;
+	const struct net_chain *c = net->rx_bufs;
 
-	net_to_chain(c, 0, (const u8 *)&f->out, sizeof(f->out));
-	net_to_chain(c, sizeof(f->out), f->head, f->head_len);
+	net_to_chains(c, nr, 0, (const u8 *)&f->out, sizeof(f->out));
+	net_to_chains(c, nr, sizeof(f->out), f->head, f->head_len);
 	for (k = 0; k < f->n; k++) {
-		net_to_chain(c, off, net_rx_slot(net, net->rx_cons + k) + skip,
-			     f->lens[k] - skip);
+		net_to_chains(c, nr, off,
+			      net_rx_slot(net, net->rx_cons + k) + skip,
+			      f->lens[k] - skip);
 		off += f->lens[k] - skip;
 		skip = 0;
 	}
+}
+
+/*
+ * Take enough of virtio_net's receive buffers for @need bytes into
+ * net->rx_bufs: one chain, or with MRG_RXBUF as many as it takes.
+ * Returns 1 with *@nr taken, 0 when virtio_net has not posted enough yet
+ * (nothing taken: they go back to its ring untouched), -1 when the frame
+ * cannot go up (counted; what was taken is given back empty).
+ */
+static int net_rx_bufs(struct drvbox_net *net, u32 need, u32 *nr)
+{
+	u32 max = virtio_has_feature(&net->vd.vdev, VIRTIO_NET_F_MRG_RXBUF) ?
+		  NET_RX_MAX_BUFS : 1;
+	u32 have = 0, n = 0, i;
+	int ret;
+
+	while (have < need && n < max) {
+		ret = net_pop(net, NET_RX_VQ, true, &net->rx_bufs[n]);
+		if (!ret) {
+			vdev_unpop(&net->vd, NET_RX_VQ, n);
+			return 0;
+		}
+		if (ret < 0)
+			break;	/* that one is given back already */
+		have += net->rx_bufs[n++].total;
+	}
+	if (have >= need) {
+		*nr = n;
+		return 1;
+	}
+	net->stats.rx_dropped++;
+	for (i = 0; i < n; i++)
+		vdev_push_used(&net->vd, NET_RX_VQ, net->rx_bufs[i].head, 0);
+	return -1;
+}
+
+/* The frame into the @nr buffers net_rx_bufs() took, and up it goes. */
+static void net_rx_deliver(struct drvbox_net *net, struct net_rx_frame *f,
+			   u32 nr)
+{
+	u32 left = sizeof(f->out) + f->len, i;
+
+	/* DATA_VALID only to a driver that asked */
+	if (!virtio_has_feature(&net->vd.vdev, VIRTIO_NET_F_GUEST_CSUM))
+		f->out.flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
+	if (f->out.flags & VIRTIO_NET_HDR_F_DATA_VALID)
+		net->stats.rx_csum_valid++;
+	if (f->out.gso_type)
+		net->stats.rx_gso++;
+	if (nr > 1)
+		net->stats.rx_merged++;
+	f->out.num_buffers = cpu_to_virtio16(&net->vd.vdev, nr);
+	net_rx_to_bufs(net, f, nr);
+	for (i = 0; i < nr; i++) {
+		u32 written = min(left, net->rx_bufs[i].total);
+
+		vdev_push_used(&net->vd, NET_RX_VQ, net->rx_bufs[i].head,
+			       written);
+		left -= written;
+	}
+	net->stats.rx_packets++;
+	net->stats.rx_bytes += f->len;
 }
 
 /* virtio_net takes this kind of frame (it negotiated the offload). */
@@ -456,8 +568,8 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 {
 	u32 prod = READ_ONCE(net->rings->rx_prod.val);
 	struct net_rx_frame *f;
-	struct net_chain *c;
 	const char *bad = NULL;
+	u32 nr;
 
 	/* the entries and slots after the index that announced them */
 	smp_rmb();
@@ -465,10 +577,9 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 		return "rx_prod index";
 	if (prod == net->rx_cons)
 		return NULL;
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
 	f = kmalloc(sizeof(*f), GFP_KERNEL);
-	if (!c || !f)
-		goto out;
+	if (!f)
+		return NULL;	/* the next kick tries again */
 	while (net->rx_cons != prod) {
 		int ret;
 
@@ -480,38 +591,17 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 		    !net_rx_wanted(net, f)) {
 			net->stats.rx_dropped++;	/* nobody to take it */
 		} else {
-			ret = net_pop(net, NET_RX_VQ, true, c);
+			ret = net_rx_bufs(net, sizeof(f->out) + f->len, &nr);
 			if (!ret)
 				break;	/* wait for virtio_net's refill */
 			*rx_done = true;
-			if (ret < 0)
-				continue;
-			if (c->total < sizeof(f->out) + f->len) {
-				net->stats.rx_dropped++;
-				vdev_push_used(&net->vd, NET_RX_VQ, c->head, 0);
-			} else {
-				/* DATA_VALID only to a driver that asked */
-				if (!virtio_has_feature(&net->vd.vdev,
-							VIRTIO_NET_F_GUEST_CSUM))
-					f->out.flags &= ~VIRTIO_NET_HDR_F_DATA_VALID;
-				if (f->out.flags & VIRTIO_NET_HDR_F_DATA_VALID)
-					net->stats.rx_csum_valid++;
-				if (f->out.gso_type)
-					net->stats.rx_gso++;
-				f->out.num_buffers = cpu_to_virtio16(&net->vd.vdev, 1);
-				net_rx_to_chain(net, f, c);
-				vdev_push_used(&net->vd, NET_RX_VQ, c->head,
-					       sizeof(f->out) + f->len);
-				net->stats.rx_packets++;
-				net->stats.rx_bytes += f->len;
-			}
+			if (ret > 0)
+				net_rx_deliver(net, f, nr);
 		}
 		net->rx_cons += f->n;
 	}
 	WRITE_ONCE(net->rings->rx_cons.val, net->rx_cons);
-out:
 	kfree(f);
-	kfree(c);
 	return bad;
 }
 
@@ -573,6 +663,39 @@ static struct drvbox_net_settings *net_host_settings(struct drvbox_net *net)
 	return &host->net_settings[net->index];
 }
 
+/*
+ * Publish tx_prod; signal the guest if it asked (tx_event) or @always.
+ * net->lock held, net->inc set.
+ */
+static void net_tx_publish(struct drvbox_net *net, bool always)
+{
+	u32 old = READ_ONCE(net->rings->tx_prod.val), event;
+
+	/* entries and slots before the index that announces them */
+	smp_wmb();
+	WRITE_ONCE(net->rings->tx_prod.val, net->tx_prod);
+	smp_mb();	/* tx_prod before we read the guest's event */
+	event = READ_ONCE(net->rings->tx_event.val);
+	if (always || DRVBOX_NET_NEED_EVENT(event, net->tx_prod, old)) {
+		net->stats.irqs++;
+		drvbox_eventfd_signal(net->irq);
+	}
+}
+
+/*
+ * All RX entries taken: ask for a doorbell at the next one (rx_event),
+ * then look once more.  Returns true if one came meanwhile.  net->lock
+ * held, net->inc set.
+ */
+static bool net_rx_arm(struct drvbox_net *net)
+{
+	if (READ_ONCE(net->rings->rx_prod.val) != net->rx_cons)
+		return false;	/* waiting for virtio_net's refill */
+	WRITE_ONCE(net->rings->rx_event.val, net->rx_cons);
+	smp_mb();	/* the event before we read rx_prod again */
+	return READ_ONCE(net->rings->rx_prod.val) != net->rx_cons;
+}
+
 static void net_work(struct work_struct *work)
 {
 	struct drvbox_net *net = container_of(to_delayed_work(work),
@@ -580,20 +703,19 @@ static void net_work(struct work_struct *work)
 	struct drvbox_domain *d = net->dom;
 	struct drvbox_inc *broken = NULL;
 	bool tx_done = false, rx_done = false, kick = false, changed = false;
+	bool again = false, posted = false;
 	const char *bad;
 
 	mutex_lock(&net->lock);
 	bad = net_tx(net, &tx_done, &kick);
 	if (!bad && net->inc)
 		bad = net_rx(net, &rx_done);
-	if (!bad && net->inc && net_settings_post(net, net_host_settings(net)))
-		kick = true;
-	if (kick && net->inc) {
-		/* entries and slots before the index that announces them */
-		smp_wmb();
-		WRITE_ONCE(net->rings->tx_prod.val, net->tx_prod);
-		drvbox_eventfd_signal(net->irq);
+	if (!bad && net->inc) {
+		again = net_rx_arm(net);
+		posted = net_settings_post(net, net_host_settings(net));
 	}
+	if ((kick || posted) && net->inc)
+		net_tx_publish(net, posted);
 	if (bad && net->inc) {
 		broken = net->inc;
 		changed = net_detach(net);
@@ -607,6 +729,8 @@ static void net_work(struct work_struct *work)
 	local_bh_enable();
 	mutex_unlock(&net->lock);
 	net_config_changed(net, changed);
+	if (again)
+		net_kick(net);
 
 	if (broken) {
 		mutex_lock(&d->lock);
@@ -663,9 +787,15 @@ int net_domain_init(struct drvbox_domain *d)
 			   sizeof(net->config));
 		INIT_DELAYED_WORK(&net->work, net_work);
 		INIT_WORK(&net->register_work, net_register_work);
+		net->rx_bufs = kvcalloc(NET_RX_MAX_BUFS,
+					sizeof(*net->rx_bufs), GFP_KERNEL);
+		if (!net->rx_bufs) {
+			kfree(net);
+			return -ENOMEM;
+		}
 		ret = net_settings_init(net);
 		if (ret) {
-			kfree(net);
+			net_free(net);
 			return ret;
 		}
 		d->net[i] = net;
@@ -738,6 +868,7 @@ static void net_configure(struct drvbox_net *net,
 			BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
 			BIT_ULL(VIRTIO_NET_F_HOST_TSO6) |
 			BIT_ULL(VIRTIO_NET_F_HOST_ECN) |
+			BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_ECN);
@@ -800,6 +931,10 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	net->tx_prod = 0;
 	net->tx_cons = 0;
 	net->rx_cons = 0;
+	/* a doorbell at the first RX entry, none for TX room until we wait */
+	WRITE_ONCE(net->rings->rx_event.val, 0);
+	WRITE_ONCE(net->rings->tx_room_event.val, BIT(31));
+	net->tx_room_wait = false;
 	net->guest_link = s->flags & DRVBOX_NET_F_LINK_UP;
 	net->inc = inc;
 	net->error[0] = '\0';
@@ -911,6 +1046,8 @@ void net_doorbell(struct drvbox_domain *d, unsigned int doorbell)
 		struct drvbox_net *net = d->net[i];
 
 		if (net && doorbell == net->queue) {
+			/* a statistic only: racy increments lose nothing else */
+			WRITE_ONCE(net->stats.doorbells, net->stats.doorbells + 1);
 			net_kick(net);
 			return;
 		}
@@ -996,7 +1133,7 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d\n",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d\n",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, want.mac,
@@ -1004,7 +1141,8 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    st.tx_packets, st.tx_bytes, st.tx_dropped,
 			    st.rx_packets, st.rx_bytes, st.rx_dropped,
 			    st.carrier_changes, st.tx_csum, st.tx_gso,
-			    st.rx_csum_valid, st.rx_gso, guest_tx_errors,
+			    st.rx_csum_valid, st.rx_gso, st.rx_merged,
+			    st.doorbells, st.irqs, guest_tx_errors,
 			    guest_rx_dropped, want.seq, ack,
 			    settings_error);
 	mutex_unlock(&net->lock);
@@ -1038,7 +1176,7 @@ void net_domain_destroy(struct drvbox_domain *d)
 		cancel_work_sync(&net->register_work);
 		if (net->vd.state == VDEV_NONE) {
 			cancel_delayed_work_sync(&net->work);
-			kfree(net);
+			net_free(net);
 			continue;
 		}
 		get_device(&net->vd.vdev.dev);

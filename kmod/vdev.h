@@ -120,6 +120,7 @@ int vdev_walk(struct drvbox_vdev *v, unsigned int q, u16 head,
 void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 		    u32 written);
 void vdev_discard(struct drvbox_vdev *v, unsigned int q, u16 head);
+void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n);
 void vdev_interrupt(struct drvbox_vdev *v, unsigned int q);
 
 #endif /* _DRVBOX_VDEV_H */

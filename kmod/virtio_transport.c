@@ -309,6 +309,15 @@ void vdev_discard(struct drvbox_vdev *v, unsigned int q, u16 head)
 		vdev_push_used(v, q, head, 0);
 }
 
+/*
+ * Put back the last @n chains taken with vdev_pop_head(), untouched and
+ * not given back: the next vdev_pop_head() takes them again.
+ */
+void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n)
+{
+	v->vq[q].last_avail -= n;
+}
+
 /* Tell the driver about used entries of host vring @q, if it has it. */
 void vdev_interrupt(struct drvbox_vdev *v, unsigned int q)
 {

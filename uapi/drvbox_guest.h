@@ -276,16 +276,17 @@ struct drvbox_queue_rings {
  * GSO frame is at most MTU + 18 (Ethernet header and a VLAN tag) bytes.
  *
  * TX (host -> guest): the host copies a frame into TX slot tx_prod, fills
- * the entry, publishes tx_prod (release) and signals the vector.  The
- * stub transmits it on the netdev (the header asks for checksum or
- * segmentation offload when the host offered it, see the flags below)
- * and publishes tx_cons: the slot is the host's again.
+ * the entry, publishes tx_prod (release) and signals the vector if the
+ * stub asked (tx_event, below).  The stub transmits it on the netdev (the
+ * header asks for checksum or segmentation offload when the host offered
+ * it, see the flags below) and publishes tx_cons: the slot is the host's
+ * again; it rings the doorbell if the host waits for room.
  *
  * RX (guest -> host): the stub's rx_handler copies each frame the netdev
  * receives into RX slot rx_prod (if rx_prod - rx_cons < queue_depth, else
  * it drops it and counts), fills the entry, publishes rx_prod and rings
- * the doorbell.  The host validates and copies it out and publishes
- * rx_cons.
+ * the doorbell if the host asked (rx_event).  The host validates and
+ * copies it out and publishes rx_cons.
  *
  * The host checks every index it reads (no more than queue_depth ahead of
  * its own side, and never going back), every length (header + 14 <= len
@@ -316,18 +317,47 @@ struct drvbox_queue_rings {
 /* struct drvbox_net_desc.flags */
 #define DRVBOX_NET_DESC_F_MORE		(1U << 0)	/* frame goes on (TX) */
 
+/*
+ * Notifications are asked for, as with virtio's EVENT_IDX: each side
+ * publishes, next to the indices, the value of the other side's index at
+ * which it wants to be told, and the other side signals (vector) or rings
+ * (doorbell) only when its index moves past that value:
+ *
+ *	tell = (__u32)(new - event - 1) < (__u32)(new - old)
+ *
+ * (old and new: the index before and after this publication).  Whoever
+ * writes an event value then reads the index it watches again (after a
+ * full barrier) and carries on if it moved, so nothing is missed.
+ *
+ * @tx_event (guest): signal when tx_prod passes it; the stub sets it to
+ *	its tx_cons when it has taken everything.
+ * @rx_event (host): ring when rx_prod passes it; the host sets it to its
+ *	rx_cons when it has taken everything.
+ * @tx_room_event (host): ring when tx_cons passes it; the host sets it to
+ *	its tx_cons when it waits for room in the TX ring, and to
+ *	tx_cons + 2^31 (never) otherwise.
+ */
+#define DRVBOX_NET_NEED_EVENT(event, new, old)				\
+	((__u32)((new) - (event) - 1) < (__u32)((new) - (old)))
+
 /**
  * struct drvbox_net_rings - the indices of a net export's queue
  * @tx_prod: host: TX entries posted
  * @tx_cons: guest: TX entries taken (their slots are free again)
  * @rx_prod: guest: RX entries posted
  * @rx_cons: host: RX entries taken
+ * @tx_event: guest: see above
+ * @rx_event: host
+ * @tx_room_event: host
  */
 struct drvbox_net_rings {
 	struct drvbox_ring_index tx_prod;
 	struct drvbox_ring_index tx_cons;
 	struct drvbox_ring_index rx_prod;
 	struct drvbox_ring_index rx_cons;
+	struct drvbox_ring_index tx_event;
+	struct drvbox_ring_index rx_event;
+	struct drvbox_ring_index tx_room_event;
 };
 
 /**

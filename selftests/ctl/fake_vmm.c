@@ -414,6 +414,7 @@ static void net_serve(struct fnet *f, const char *mode, unsigned long inc)
 
 	if (inc == 1 && !strcmp(mode, "net-stall"))
 		return;
+again:
 	while (f->tx_cons != prod) {
 		/* a frame: its entries' slots in order (MORE on all but the last) */
 		uint32_t len = 0, flags, e;
@@ -437,6 +438,12 @@ static void net_serve(struct fnet *f, const char *mode, unsigned long inc)
 		rung = 1;
 	}
 	__atomic_store_n(&f->rings->tx_cons.val, f->tx_cons, __ATOMIC_RELEASE);
+	/* a signal at the next TX entry, then one more look (EVENT_IDX) */
+	__atomic_store_n(&f->rings->tx_event.val, f->tx_cons, __ATOMIC_SEQ_CST);
+	prod = __atomic_load_n(&f->rings->tx_prod.val, __ATOMIC_SEQ_CST);
+	if (prod != f->tx_cons)
+		goto again;
+	/* the doorbell below also when the host did not ask: allowed */
 	for (;;) {
 		uint32_t cons = __atomic_load_n(&f->rings->rx_cons.val, __ATOMIC_ACQUIRE);
 		uint32_t i = f->rx_prod & (f->depth - 1);

@@ -119,6 +119,12 @@ log "isolated iperf3 TCP 10 s from the native side: $(iperf_run isolated-rx 10 -
 rx_gso=$(net_stat $D rx_gso)
 [ "${rx_gso:-0}" -gt 0 ] || fail "no GRO-merged frame came up (rx_gso 0): $(net_exports $D)"
 log "GRO: $rx_gso merged frames up, $(( $(net_stat $D rx_bytes) / $(net_stat $D rx_packets) )) bytes per frame on average"
+# virtio_net took mergeable receive buffers (feature bit 15), and the
+# merged frames went up over several of them
+expect_eq "MRG_RXBUF negotiated" "$(cut -c16 /sys/class/net/$NET_DEV/device/features)" 1
+rx_merged=$(net_stat $D rx_merged)
+[ "${rx_merged:-0}" -gt 0 ] || fail "no frame went up over several receive buffers: $(net_exports $D)"
+log "MRG_RXBUF: $rx_merged frames over several receive buffers"
 # no frame too big for a slot that was not a GSO frame
 "$DRVBOX" logs $D | grep 'larger than a slot' | head -n 3 | sed 's/^/# log: /'
 "$DRVBOX" logs $D | grep -q 'larger than a slot' && fail "the stub dropped frames larger than a slot"
