@@ -31,6 +31,12 @@ wait_until 10 net_carrier_is up || fail "carrier did not come back"
 log "guest link up -> $NET_DEV $(net_carrier)"
 [ "$(net_stat $D carrier_changes)" -ge 3 ] || fail "carrier_changes: $(net_exports $D)"
 
+# ip -s link on the host interface, TX and RX packets
+link_stats() {
+	ip -n $NET_NS -j -s link show "$NET_DEV" |
+		python3 -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["tx"]["packets"], s["rx"]["packets"])'
+}
+read -r ltx0 lrx0 <<<"$(link_stats)"
 tx0=$(net_stat $D tx_packets)
 rx0=$(net_stat $D rx_packets)
 # frames the tap sent before virtio_net was up were dropped; none after
@@ -44,6 +50,14 @@ log "IPv4 200 pings the other way: $r4"
 tx=$(( $(net_stat $D tx_packets) - tx0 ))
 rx=$(( $(net_stat $D rx_packets) - rx0 ))
 [ $tx -ge 1200 ] && [ $rx -ge 1200 ] || fail "counters: tx +$tx rx +$rx: $(net_exports $D)"
+# what ip -s link counted is what crossed the export (a stray neighbour
+# solicitation between the two reads may make one frame of difference)
+read -r ltx lrx <<<"$(link_stats)"
+ltx=$((ltx - ltx0)) lrx=$((lrx - lrx0))
+log "ip -s link: tx +$ltx rx +$lrx; export: tx +$tx rx +$rx"
+[ $((ltx - tx)) -le 2 ] && [ $((tx - ltx)) -le 2 ] &&
+	[ $((lrx - rx)) -le 2 ] && [ $((rx - lrx)) -le 2 ] ||
+	fail "ip -s link (tx +$ltx rx +$lrx) does not match the export (tx +$tx rx +$rx)"
 expect_eq "rx_dropped during the pings" "$(net_stat $D rx_dropped)" "$rxd0"
 expect_eq "protocol_errors" "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
 log "$(net_exports $D)"
