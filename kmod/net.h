@@ -90,6 +90,7 @@ struct drvbox_net {
 	struct eventfd_ctx *irq;
 	u32 tx_prod, tx_cons, rx_cons;	/* our copies */
 	bool tx_room_wait;		/* tx_room_event asks for a doorbell */
+	u32 tx_room_event;		/* ... at this tx_cons */
 	struct net_chain *rx_bufs;	/* virtio_net's buffers for a frame */
 	bool guest_link;		/* LINK_UP in the latest answer */
 	u8 mac[ETH_ALEN];		/* the guest NIC's own, first answer */

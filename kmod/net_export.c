@@ -249,29 +249,36 @@ static bool net_tx_room(struct drvbox_net *net)
 
 /*
  * Room for the next frame, from the guest's tx_cons.  Without room, ask
- * for a doorbell when the guest frees entries (tx_room_event), then look
- * once more: it may have freed them meanwhile.  Returns NULL (with *@room
- * set) or the guest's violation.
+ * for a doorbell when the guest frees entries: tx_room_event at the
+ * tx_cons we saw, then look again; if tx_cons moved meanwhile (but not
+ * far enough), the event must move with it, or the guest's next entries
+ * would all lie past it and never ring.  Returns NULL (with *@room set)
+ * or the guest's violation.
  */
 static const char *net_tx_wait_room(struct drvbox_net *net, bool *room)
 {
-	const char *bad = net_read_tx_cons(net);
+	const char *bad;
 
-	if (bad || (*room = net_tx_room(net)))
-		goto out;
-	WRITE_ONCE(net->rings->tx_room_event.val, net->tx_cons);
-	net->tx_room_wait = true;
-	smp_mb();	/* the event before we read tx_cons again */
-	bad = net_read_tx_cons(net);
-	*room = !bad && net_tx_room(net);
-out:
-	if (!bad && *room && net->tx_room_wait) {
+	for (;;) {
+		bad = net_read_tx_cons(net);
+		if (bad)
+			return bad;
+		*room = net_tx_room(net);
+		if (*room || (net->tx_room_wait &&
+			      net->tx_room_event == net->tx_cons))
+			break;
+		net->tx_room_event = net->tx_cons;
+		net->tx_room_wait = true;
+		WRITE_ONCE(net->rings->tx_room_event.val, net->tx_room_event);
+		smp_mb();	/* the event before we read tx_cons again */
+	}
+	if (*room && net->tx_room_wait) {
 		/* no doorbells for freed entries while there is room */
 		WRITE_ONCE(net->rings->tx_room_event.val,
 			   net->tx_cons + BIT(31));
 		net->tx_room_wait = false;
 	}
-	return bad;
+	return NULL;
 }
 
 /*
