@@ -7,8 +7,12 @@
 # e1000e in a netns over the test host's private hub: 1000 pings each way
 # over IPv4 and IPv6 with no loss, iperf3 TCP for 10 s each way (checksum
 # offload used both ways, TSO frames down over slot chains, the guest's
-# GRO-merged frames up over them); then a guest panic
-# during iperf3: the carrier goes down and comes back, iperf3 finishes.
+# GRO-merged frames up over them, several receive buffers each); what the
+# host sets on its interface taking effect on the wire: a new MAC,
+# promiscuous mode, a multicast group and all-multicast past 32 groups,
+# MTU 9000, link down/up; then a guest panic during iperf3: the carrier
+# goes down and comes back, iperf3 finishes, the new incarnation has the
+# host's MAC.
 # Last, after stop, the same pings and iperf3 over the NIC on the host's
 # own e1000e: the native figures of the same run.  Host log clean.
 . "$(dirname "$0")/../lib/common.sh"
@@ -180,6 +184,38 @@ wait_settled "promisc off"
 log "frames for another MAC that came up: $n_off not promiscuous, $n_on promiscuous"
 [ "$n_off" -lt 20 ] || fail "the NIC passed frames for another MAC without promisc ($n_off)"
 [ "$n_on" -ge 90 ] || fail "promisc on, but only $n_on of 100 frames for another MAC came up"
+
+# multicast filters (virtio_net's MAC table): a group the host joined
+# comes up, another does not; past 32 groups the guest NIC takes every
+# multicast frame (all-multicast), as NICs with short filters do
+ip -n $NS route add 224.0.0.0/4 dev "$NATIF" || fail "multicast route"
+# group_frames GROUP: rx_packets that came up while 100 pings went to GROUP
+group_frames() {
+	local r0
+	r0=$(net_stat $D rx_packets)
+	ip netns exec $NS busybox ping -4 -q -c 100 -i 0.02 -w 5 "$1" >/dev/null 2>&1
+	sleep 1
+	echo $(( $(net_stat $D rx_packets) - r0 ))
+}
+ip maddr add 01:00:5e:01:02:03 dev "$NET_DEV" || fail "ip maddr add"
+wait_settled "one multicast group"
+n_in=$(group_frames 239.1.2.3)
+n_out=$(group_frames 239.1.2.4)
+for i in $(seq 10 50); do
+	ip maddr add "01:00:5e:01:03:$(printf %02x "$i")" dev "$NET_DEV" ||
+		fail "ip maddr add ($i)"
+done
+wait_settled "42 multicast groups"
+n_all=$(group_frames 239.1.2.4)
+for i in $(seq 10 50); do
+	ip maddr del "01:00:5e:01:03:$(printf %02x "$i")" dev "$NET_DEV"
+done
+ip maddr del 01:00:5e:01:02:03 dev "$NET_DEV"
+wait_settled "multicast groups left"
+log "multicast frames that came up: $n_in for the group joined, $n_out for another, $n_all for it with 42 groups joined"
+[ "$n_in" -ge 90 ] || fail "only $n_in of 100 frames for a joined group came up"
+[ "$n_out" -lt 20 ] || fail "$n_out frames for a group not joined came up"
+[ "$n_all" -ge 90 ] || fail "42 groups joined (all-multicast), but only $n_all of 100 frames came up"
 
 # jumbo frames, if the guest's e1000e takes them
 max_mtu=$(net_stat $D max_mtu)
