@@ -376,7 +376,9 @@ static irqreturn_t stub_blk_thread(int irq, void *data)
  * STUB_BLK_WATCHDOG_MS the watchdog compares each queue's sq_prod with what
  * the IRQ thread has consumed; if requests are waiting and sq_prod has not
  * moved since the last look, it wakes the thread itself and says so.  It
- * costs one shared-memory read per queue per period and no exit.
+ * costs one shared-memory read per queue per period and no exit, and no
+ * wake-up of its own: the timer is deferrable, so an idle vCPU serves it
+ * at its next wake-up (the heartbeat's, every heartbeat_ms).
  */
 static void stub_blk_watchdog(struct timer_list *t)
 {
@@ -625,7 +627,8 @@ int stub_blk_export(struct stub_dev *sd, const struct drvbox_export_req *req,
 	if (ret)
 		goto err_slots;
 
-	timer_setup(&b->watchdog, stub_blk_watchdog, 0);
+	/* deferrable: an idle guest is not woken for it (the heartbeat does) */
+	timer_setup(&b->watchdog, stub_blk_watchdog, TIMER_DEFERRABLE);
 	mod_timer(&b->watchdog,
 		  jiffies + msecs_to_jiffies(STUB_BLK_WATCHDOG_MS));
 	answer->nr_queues = nr;

@@ -519,7 +519,8 @@ struct drvbox_shared_dev {
 /**
  * struct drvbox_shared_guest - written by the stub, validated by the host
  * @state: enum drvbox_guest_state
- * @heartbeat: bumped every heartbeat_ms while the guest is alive
+ * @heartbeat: bumped every heartbeat_ms while the guest is alive (no
+ *	doorbell: the host polls it)
  * @command_ack: the last host command_seq the stub has acted on
  * @nr_modules: entries used in @modules
  * @nr_devs: entries used in @devs
