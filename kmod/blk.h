@@ -66,7 +66,8 @@ struct blk_req {
 	u8 *status;
 	u32 nr_segs;
 	struct blk_seg segs[BLK_SEG_MAX];
-	unsigned long start;
+	unsigned long start;		/* taken from virtio_blk */
+	unsigned long posted_at;	/* (last) posted to the guest */
 	bool posted;
 	bool replay;
 	u16 gq;
@@ -96,6 +97,8 @@ struct blk_gqueue {
 
 struct blk_stats {
 	u64 reads, writes, bytes, flushes, discards, replayed, timeouts, errors;
+	/* the longest a request the guest completed waited: host, guest */
+	u32 max_queue_ms, max_guest_ms;
 };
 
 struct drvbox_blk {

@@ -779,6 +779,7 @@ static void blk_post(struct drvbox_blk *blk)
 		gq->kick = true;
 		list_del(&req->node);
 		req->posted = true;
+		req->posted_at = jiffies;
 		req->gq = gq - blk->gq;
 		req->slot = s;
 		if (req->replay)
@@ -800,9 +801,14 @@ static void blk_post(struct drvbox_blk *blk)
 static void blk_finish(struct drvbox_blk *blk, struct blk_gqueue *gq, u32 s,
 		       struct blk_req *req, const struct drvbox_blk_cpl *c)
 {
+	u32 queue_ms = jiffies_to_msecs(req->posted_at - req->start);
+	u32 guest_ms = jiffies_to_msecs(jiffies - req->posted_at);
 	u8 st = VIRTIO_BLK_S_OK;
 	u32 written = 0;
 
+	/* where a slow request waited: before it was posted, or in the guest */
+	blk->stats.max_queue_ms = max(blk->stats.max_queue_ms, queue_ms);
+	blk->stats.max_guest_ms = max(blk->stats.max_guest_ms, guest_ms);
 	if (c->status == -EOPNOTSUPP)
 		st = VIRTIO_BLK_S_UNSUPP;
 	else if (c->status)
@@ -1004,13 +1010,14 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
 				   blk->capacity, st.reads, st.writes, st.bytes,
 				   st.flushes, st.discards, st.replayed,
-				   st.timeouts, st.errors, pending);
+				   st.timeouts, st.errors, pending,
+				   st.max_queue_ms, st.max_guest_ms);
 	}
 	mutex_unlock(&d->lock);
 	return n;
