@@ -14,9 +14,9 @@
  * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
  * sees them), copies it with a virtio_net_hdr into the next RX slot (a
  * GRO-merged TCP frame or a jumbo frame into several), publishes rx_prod
- * and rings the doorbell if the host asked (rx_event).  A full ring drops the frame (counted), and so
- * does a frame that is not GSO and longer than the MTU allows (MTU +
- * VLAN_ETH_HLEN).
+ * and rings the doorbell if the host asked (rx_event).  A full ring drops
+ * the frame (counted), and so does a frame that is not GSO and longer than
+ * the MTU allows (MTU + VLAN_ETH_HLEN).
  *
  * Settings: the netdev does what the host's interface asks of it (the host
  * page's net_settings[], same index as the export: up, MAC, MTU,

@@ -923,8 +923,8 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 		 */
 		snprintf(net->error, sizeof(net->error),
 			 "MAC changed to %pM", s->mac);
-		pr_warn("domain %s: net:%s announced MAC %pM, the interface has %pM; not attached\n",
-			d->name, net->dev, s->mac, net->mac);
+		pr_warn("domain %s: net:%s announced MAC %pM, not the NIC's %pM nor the host's %pM; not attached\n",
+			d->name, net->dev, s->mac, net->mac, want.mac);
 		goto out;
 	}
 	q = inc->shared + net->ring_offset;
