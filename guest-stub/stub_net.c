@@ -339,6 +339,19 @@ static void stub_net_tx_work(struct work_struct *work)
 		stub_net_ring(sn);
 }
 
+/*
+ * Is our answer out (READY)?  If the export work has not published it
+ * yet, @dw (the link or the settings work) looks again in a moment.
+ */
+static bool stub_net_answered(struct stub_net *sn, struct delayed_work *dw)
+{
+	if (virt_load_acquire(&stub_net_answer(sn)->state) ==
+	    DRVBOX_EXPORT_READY)
+		return true;
+	schedule_delayed_work(dw, msecs_to_jiffies(STUB_NET_READY_RETRY_MS));
+	return false;
+}
+
 static struct drvbox_net_settings *stub_net_settings(struct stub_net *sn)
 {
 	return &sn->sd->host->net_settings[sn->index];
@@ -688,13 +701,8 @@ static void stub_net_settings_work(struct work_struct *work)
 	struct drvbox_net_settings s;
 	int err;
 
-	if (virt_load_acquire(&stub_net_answer(sn)->state) !=
-	    DRVBOX_EXPORT_READY) {
-		/* the export work has not published the answer yet */
-		schedule_delayed_work(&sn->settings_work,
-				      msecs_to_jiffies(STUB_NET_READY_RETRY_MS));
+	if (!stub_net_answered(sn, &sn->settings_work))
 		return;
-	}
 	if (!stub_net_settings_read(sn, &s) || s.seq == sn->settings_seq)
 		return;
 	rtnl_lock();
@@ -726,12 +734,8 @@ static void stub_net_link_work(struct work_struct *work)
 	u32 flags = netif_running(sn->dev) && netif_carrier_ok(sn->dev) ?
 		    DRVBOX_NET_F_LINK_UP : 0;
 
-	if (virt_load_acquire(&a->state) != DRVBOX_EXPORT_READY) {
-		/* the export work has not published the answer yet */
-		schedule_delayed_work(&sn->link_work,
-				      msecs_to_jiffies(STUB_NET_READY_RETRY_MS));
+	if (!stub_net_answered(sn, &sn->link_work))
 		return;
-	}
 	if (READ_ONCE(a->flags) != flags) {
 		WRITE_ONCE(a->flags, flags);
 		stub_ring_control(sn->sd);

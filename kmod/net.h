@@ -89,6 +89,7 @@ struct drvbox_net {
 	u8 *tx_slots, *rx_slots;
 	struct eventfd_ctx *irq;
 	u32 tx_prod, tx_cons, rx_cons;	/* our copies */
+	u32 tx_published;		/* tx_prod as the guest last saw it */
 	bool tx_room_wait;		/* tx_room_event asks for a doorbell */
 	u32 tx_room_event;		/* ... at this tx_cons */
 	struct net_chain *rx_bufs;	/* virtio_net's buffers for a frame */
@@ -116,6 +117,7 @@ void net_ctrl_kick(struct drvbox_net *net);
 bool net_settings_post(struct drvbox_net *net, struct drvbox_net_settings *ns);
 
 /* net_export.c */
+void net_kick(struct drvbox_net *net);
 int net_domain_init(struct drvbox_domain *d);
 void net_domain_destroy(struct drvbox_domain *d);
 void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc);

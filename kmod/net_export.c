@@ -50,7 +50,8 @@ static struct drvbox_net *to_net(struct drvbox_vdev *v)
 	return container_of(v, struct drvbox_net, vd);
 }
 
-static void net_kick(struct drvbox_net *net)
+/* Run the mediator soon (any context). */
+void net_kick(struct drvbox_net *net)
 {
 	mod_delayed_work(drvbox_wq, &net->work, 0);
 }
@@ -676,11 +677,12 @@ static struct drvbox_net_settings *net_host_settings(struct drvbox_net *net)
  */
 static void net_tx_publish(struct drvbox_net *net, bool always)
 {
-	u32 old = READ_ONCE(net->rings->tx_prod.val), event;
+	u32 old = net->tx_published, event;
 
 	/* entries and slots before the index that announces them */
 	smp_wmb();
 	WRITE_ONCE(net->rings->tx_prod.val, net->tx_prod);
+	net->tx_published = net->tx_prod;
 	smp_mb();	/* tx_prod before we read the guest's event */
 	event = READ_ONCE(net->rings->tx_event.val);
 	if (always || DRVBOX_NET_NEED_EVENT(event, net->tx_prod, old)) {
@@ -796,11 +798,7 @@ int net_domain_init(struct drvbox_domain *d)
 		INIT_WORK(&net->register_work, net_register_work);
 		net->rx_bufs = kvcalloc(NET_RX_MAX_BUFS,
 					sizeof(*net->rx_bufs), GFP_KERNEL);
-		if (!net->rx_bufs) {
-			kfree(net);
-			return -ENOMEM;
-		}
-		ret = net_settings_init(net);
+		ret = net->rx_bufs ? net_settings_init(net) : -ENOMEM;
 		if (ret) {
 			net_free(net);
 			return ret;
@@ -936,6 +934,7 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	net->irq = inc->irqs[net->queue];
 	/* a fresh shared area: all indices are zero */
 	net->tx_prod = 0;
+	net->tx_published = 0;
 	net->tx_cons = 0;
 	net->rx_cons = 0;
 	/* a doorbell at the first RX entry, none for TX room until we wait */

@@ -28,12 +28,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/etherdevice.h>
-#include <linux/eventfd.h>
 #include <linux/netdevice.h>
 #include <linux/string.h>
 #include <linux/virtio_config.h>
 
-#include "compat.h"
 #include "net.h"
 
 /* descriptors of one control command: header, data (2 for a table), ack */
@@ -210,7 +208,7 @@ void net_ctrl_kick(struct drvbox_net *net)
 		net_want_changed(net);
 	spin_unlock_irqrestore(&net->want_lock, flags);
 	if (changed)
-		mod_delayed_work(drvbox_wq, &net->work, 0);
+		net_kick(net);
 }
 
 static int net_netdev_event(struct notifier_block *nb, unsigned long event,
@@ -249,7 +247,7 @@ static int net_netdev_event(struct notifier_block *nb, unsigned long event,
 		net_want_changed(net);
 	spin_unlock_irq(&net->want_lock);
 	if (changed)
-		mod_delayed_work(drvbox_wq, &net->work, 0);
+		net_kick(net);
 	return NOTIFY_DONE;
 }
 
