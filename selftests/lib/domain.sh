@@ -28,6 +28,14 @@ wait_until() {
 dom_state_is() { [ "$(dom_attr "$1" state)" = "$2" ]; }
 # dom_attr_gt NAME ATTR VALUE: the attribute (read now) is greater than VALUE.
 dom_attr_gt() { [ "$(dom_attr "$1" "$2")" -gt "$3" ] 2>/dev/null; }
+# uninjected_ends NAME: how many incarnations of domain NAME ended on their
+# own since dmesg_mark, in a bare triple fault or stuck in their boot past
+# boot_timeout_ms.  Nested TCG does both now and then to a domain nobody
+# touched (docs/testing.md, "Inconclusive runs"); the supervisor restarts
+# it like any other crash, so a test counting restarts adds these.
+uninjected_ends() {
+	dmesg_since_mark | grep -cE "domain $1: incarnation [0-9]+ ended: (guest shut down \(triple fault\)|boot timeout)"
+}
 
 # stop_all_domains: stop every domain (for cleanup).
 stop_all_domains() {

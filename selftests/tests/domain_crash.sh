@@ -42,7 +42,7 @@ done
 # in its boot past boot_timeout_ms (nested TCG does both now and then; see
 # docs/testing.md), was restarted too: each counts, named, on top of the
 # four crashes asked for.
-extra=$(dmesg_since_mark | grep -cE 'domain c0: incarnation [0-9]+ ended: (guest shut down \(triple fault\)|boot timeout)')
+extra=$(uninjected_ends c0)
 [ "$extra" = 0 ] || log "$extra uninjected end(s) (bare triple fault or boot timeout), restarted like the rest"
 [ "$(dom_attr c0 restarts)" = $((4 + extra)) ] ||
 	fail "expected $((4 + extra)) restarts, got $(dom_attr c0 restarts)"

@@ -42,6 +42,8 @@ files0=$(cut -f1 /proc/sys/fs/file-nr)
 hows=(vmm-kill panic vmm-kill oops vmm-kill)
 for i in $(seq 1 "$CYCLES"); do
 	how=${hows[$((i % ${#hows[@]}))]}
+	# running again, even after a restart nobody asked for (below)
+	wait_until 180 "cycle $i: m0 running before the crash" dom_state_is m0 running
 	before=$(dom_attr m0 restarts)
 	"$DRVBOX" crash m0 --how "$how" || fail "cycle $i: crash --how $how failed"
 	wait_until 60 "cycle $i restart" dom_attr_gt m0 restarts "$before"
@@ -62,8 +64,15 @@ grow=$(( $(mem_available_kib_in /tmp/domain_cycles.meminfo2) - $(mem_available_k
 # does not drain, are the likely home); a leaked 128 MiB guest per restart
 # would be a GiB
 [ $grow -le 32768 ] || fail "MemAvailable dropped by $grow KiB over $((CYCLES - 2)) restarts (> 32 MiB)"
-[ "$(dom_attr m0 restarts)" = "$CYCLES" ] ||
-	fail "expected $CYCLES restarts, got $(dom_attr m0 restarts) (last reason: $(dom_attr m0 last_crash_reason))"
+# An incarnation that ended on its own (a bare triple fault or a boot
+# timeout under nested TCG; a CI run saw two in a row right after the last
+# cycle) was restarted like the rest: one more restart each, named.  They
+# leave the leak checks as they are: a restart is a restart.
+extra=$(uninjected_ends m0)
+[ "$extra" = 0 ] || log "$extra uninjected end(s) (bare triple fault or boot timeout), restarted like the rest"
+wait_until 180 "m0 running after the last cycle" dom_state_is m0 running
+[ "$(dom_attr m0 restarts)" = $((CYCLES + extra)) ] ||
+	fail "expected $((CYCLES + extra)) restarts, got $(dom_attr m0 restarts) (last reason: $(dom_attr m0 last_crash_reason))"
 "$DRVBOX" stop m0 || fail "stop failed"
 wait_until 10 "VMM processes to go" eval '! vmm_running'
 rmmod_drvbox || fail "rmmod failed"
@@ -85,10 +94,18 @@ files2=$(cat /tmp/domain_cycles.files2)
 filesn=$(cat /tmp/domain_cycles.files$CYCLES)
 log "open files (file-nr): $files0 before, $files2 at cycle 2, $filesn at cycle $CYCLES, $files1 after"
 [ "$efd1" -le "$efd0" ] || fail "eventfds leaked: $efd0 -> $efd1"
-# like memory, from cycle 2 on: a fresh test host opens files for good the
-# first time it does some things (a CI run's fresh host: 32 before, 96
-# after, with no eventfd and no memory left behind)
-[ "$filesn" -le $((files2 + 16)) ] ||
-	fail "open files grew by $((filesn - files2)) over $((CYCLES - 2)) restarts"
-[ "$files1" -le "$files2" ] || fail "more files open after stop and rmmod ($files1) than with the domain running at cycle 2 ($files2)"
+# file-nr is a per-CPU counter read without summing: each CPU may hold up
+# to a batch (max(32, 2 x CPUs)) it has not folded in, so two readings of
+# the same count differ by up to 2 x batch x CPUs (seen: 64 at cycle 2,
+# 96 after rmmod, in a run that left nothing behind).  Only growth past
+# that counts.  A struct file of drvbox's left open would also pin the
+# module and fail the rmmod above; kmod_cycles (50 cycles) is the finer
+# leak test.
+ncpu=$(nproc)
+batch=$(( 2 * ncpu > 32 ? 2 * ncpu : 32 ))
+slack=$(( 2 * batch * ncpu ))
+[ "$filesn" -le $((files2 + slack)) ] ||
+	fail "open files grew by $((filesn - files2)) over $((CYCLES - 2)) restarts (more than the counter's slack of $slack)"
+[ "$files1" -le $((files2 + slack)) ] ||
+	fail "more files open after stop and rmmod ($files1) than with the domain running at cycle 2 ($files2), past the counter's slack of $slack"
 dmesg_check_clean domain_cycles
