@@ -43,6 +43,19 @@ bench_domain_up() {
 	wait_until 300 "$name running" dom_state_is "$name" running
 }
 
+# blk_export_summary NAME: how domain NAME's first block export went, for
+# the log: the slowest request (waiting in the host before it was posted,
+# and in the guest) and the notifications per request each way.
+blk_export_summary() {
+	awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		n = v["reads"] + v["writes"] + v["flushes"] + v["discards"]
+		printf "max_queue_ms=%s max_guest_ms=%s requests=%d doorbells=%s (%.2f per request) irqs=%s (%.2f per request)\n",
+			v["max_queue_ms"], v["max_guest_ms"], n,
+			v["doorbells"], n ? v["doorbells"] / n : 0,
+			v["irqs"], n ? v["irqs"] / n : 0; exit }' \
+		"/sys/kernel/drvbox/domains/$1/exports"
+}
+
 # A JSON array from the arguments (numbers).
 json_array() { local IFS=,; echo "[$*]"; }
 

@@ -12,7 +12,9 @@
  * seen our completion.
  *
  * Per queue, the host signals MSI-X vector first_queue_index + q after
- * publishing sq_prod.  The hard handler only wakes the queue's IRQ thread,
+ * publishing sq_prod, if the IRQ thread went idle at the request before
+ * (sq_event; uapi "Notifications"): while the thread runs, it finds new
+ * requests itself.  The hard handler only wakes the queue's IRQ thread,
  * which consumes the requests and submits one bio per request.  Why a
  * threaded IRQ: submit_bio() may sleep (bio allocation, waiting for a
  * driver tag), the thread is per queue so queues never wait for each other,
@@ -23,9 +25,11 @@
  * Completions are posted from the bio's end_io, in whatever context the
  * driver completes (hard IRQ, softirq, or the submitting thread): under
  * the queue's cq_lock, the entry, then cq_prod (release), then the queue's
- * doorbell.  At most queue_depth requests of a queue are in flight (one
- * per slot), and the host frees a slot only after reaping its completion,
- * so the completion ring cannot overflow.
+ * doorbell if the host asked for one at this completion (cq_event, which
+ * it moves on once it has reaped everything before).  At most queue_depth
+ * requests of a queue are in flight (one per slot), and the host frees a
+ * slot only after reaping its completion, so the completion ring cannot
+ * overflow.
  *
  * We trust the host, but a request we cannot serve gets an error
  * completion rather than a bio: bad op, length, alignment or range.
@@ -175,7 +179,11 @@ static void stub_blk_post(struct stub_blk_queue *q, u32 id, int err, u32 len)
 	q->cq_prod++;
 	/* the entry before the index that announces it */
 	virt_store_release(&q->rings->cq_prod.val, q->cq_prod);
-	iowrite32(1, q->blk->sd->bar0 + DRVBOX_BAR0_DOORBELL(q->vector));
+	virt_mb();	/* cq_prod before we read the host's event */
+	if (DRVBOX_NEED_EVENT(READ_ONCE(q->rings->cq_event.val), q->cq_prod,
+			      q->cq_prod - 1))
+		iowrite32(1, q->blk->sd->bar0 +
+			  DRVBOX_BAR0_DOORBELL(q->vector));
 }
 
 static void stub_blk_complete(struct stub_blk_queue *q, u32 id, int err,
@@ -345,8 +353,18 @@ static irqreturn_t stub_blk_thread(int irq, void *data)
 	for (;;) {
 		/* the entries after the index that announced them */
 		prod = virt_load_acquire(&q->rings->sq_prod.val);
-		if (prod == q->sq_cons)
-			break;
+		if (prod == q->sq_cons) {
+			/*
+			 * Idle: a signal at the next request, then one more
+			 * look for a request the host published before it
+			 * saw this (and so did not signal).
+			 */
+			WRITE_ONCE(q->rings->sq_event.val, q->sq_cons);
+			virt_mb();
+			if (READ_ONCE(q->rings->sq_prod.val) == q->sq_cons)
+				break;
+			continue;
+		}
 		if (prod - q->sq_cons > BLK_DEPTH) {
 			dev_err_ratelimited(&q->blk->sd->pdev->dev,
 					    "%s queue %u: sq_prod %u is beyond sq_cons %u + %u; ignored\n",
@@ -545,6 +563,7 @@ static int stub_blk_setup_queues(struct stub_blk *b,
 		/* a fresh incarnation: both sides start at 0 */
 		WRITE_ONCE(q->rings->sq_cons.val, 0);
 		WRITE_ONCE(q->rings->cq_prod.val, 0);
+		WRITE_ONCE(q->rings->sq_event.val, 0);
 		snprintf(q->irq_name, sizeof(q->irq_name), "drvbox_stub-%s-q%u",
 			 b->name, i);
 		ret = pci_irq_vector(sd->pdev, q->vector);

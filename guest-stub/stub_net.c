@@ -334,8 +334,8 @@ static void stub_net_tx_work(struct work_struct *work)
 	if (sn->tx_cons == start)
 		return;
 	stub_net_counters(sn);
-	if (DRVBOX_NET_NEED_EVENT(READ_ONCE(sn->rings->tx_room_event.val),
-				  sn->tx_cons, start))
+	if (DRVBOX_NEED_EVENT(READ_ONCE(sn->rings->tx_room_event.val),
+			      sn->tx_cons, start))
 		stub_net_ring(sn);
 }
 
@@ -486,8 +486,8 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 	smp_wmb();
 	WRITE_ONCE(sn->rings->rx_prod.val, sn->rx_prod);
 	smp_mb();	/* rx_prod before we read the host's event */
-	ring = DRVBOX_NET_NEED_EVENT(READ_ONCE(sn->rings->rx_event.val),
-				     sn->rx_prod, old);
+	ring = DRVBOX_NEED_EVENT(READ_ONCE(sn->rings->rx_event.val),
+				 sn->rx_prod, old);
 	spin_unlock(&sn->rx_lock);
 	if (ring)
 		stub_net_ring(sn);

@@ -87,6 +87,7 @@ struct blk_gqueue {
 	struct drvbox_blk_req *sq;
 	struct drvbox_blk_cpl *cq;
 	u32 sq_prod;		/* our copies: never read back from the guest */
+	u32 sq_published;	/* sq_prod as the guest last saw it */
 	u32 cq_cons;
 	u32 busy;
 	bool kick;
@@ -99,6 +100,8 @@ struct blk_stats {
 	u64 reads, writes, bytes, flushes, discards, replayed, timeouts, errors;
 	/* the longest a request the guest completed waited: host, guest */
 	u32 max_queue_ms, max_guest_ms;
+	u64 doorbells;		/* queue doorbells the guest rang */
+	u64 irqs;		/* times we signalled a queue's vector */
 };
 
 struct drvbox_blk {

@@ -685,7 +685,7 @@ static void net_tx_publish(struct drvbox_net *net, bool always)
 	net->tx_published = net->tx_prod;
 	smp_mb();	/* tx_prod before we read the guest's event */
 	event = READ_ONCE(net->rings->tx_event.val);
-	if (always || DRVBOX_NET_NEED_EVENT(event, net->tx_prod, old)) {
+	if (always || DRVBOX_NEED_EVENT(event, net->tx_prod, old)) {
 		net->stats.irqs++;
 		drvbox_eventfd_signal(net->irq);
 	}

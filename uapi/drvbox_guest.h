@@ -20,7 +20,7 @@
 #define DRVBOX_PCI_VENDOR_ID	0x1af4
 #define DRVBOX_PCI_DEVICE_ID	0x10db
 
-#define DRVBOX_GUEST_PROTO_VERSION	3
+#define DRVBOX_GUEST_PROTO_VERSION	4
 
 /*
  * The drvbox PCI device
@@ -186,12 +186,32 @@ struct drvbox_export_state {
  * produces completions (cq_prod).  Each side writes only its own indices
  * and reads the other's once per pass, checking that prod - cons never
  * exceeds queue_depth.  After producing, the host signals the queue's
- * MSI-X vector; the guest rings the queue's doorbell.
+ * MSI-X vector and the guest rings the queue's doorbell, each only when
+ * the other side asked for it (sq_event, cq_event; see "Notifications"
+ * below).
  */
 struct drvbox_ring_index {
 	__u32 val;
 	__u32 padding[15];	/* one cache line each */
 };
+
+/*
+ * Notifications are asked for, as with virtio's EVENT_IDX: each side
+ * publishes, next to the indices, the value of the other side's index at
+ * which it wants to be told, and the other side signals (vector) or rings
+ * (doorbell) only when its index moves past that value:
+ *
+ *	tell = (__u32)(new - event - 1) < (__u32)(new - old)
+ *
+ * (old and new: the index before and after this publication).  Whoever
+ * writes an event value then reads the index it watches again (after a
+ * full barrier) and carries on if it moved, so nothing is missed.  An
+ * event value only decides the reader's notifications: the host trusts
+ * the guest's for nothing else, and still looks at the rings on its own
+ * timer while requests are out.
+ */
+#define DRVBOX_NEED_EVENT(event, new, old)				\
+	((__u32)((new) - (event) - 1) < (__u32)((new) - (old)))
 
 /* struct drvbox_blk_req.op */
 enum drvbox_blk_op {
@@ -247,6 +267,10 @@ struct drvbox_queue_rings {
 	struct drvbox_ring_index sq_cons;	/* guest */
 	struct drvbox_ring_index cq_prod;	/* guest */
 	struct drvbox_ring_index cq_cons;	/* host */
+	/* guest: signal when sq_prod passes it (its sq_cons once idle) */
+	struct drvbox_ring_index sq_event;
+	/* host: ring when cq_prod passes it (its cq_cons once reaped) */
+	struct drvbox_ring_index cq_event;
 };
 
 /*
@@ -318,16 +342,8 @@ struct drvbox_queue_rings {
 #define DRVBOX_NET_DESC_F_MORE		(1U << 0)	/* frame goes on (TX) */
 
 /*
- * Notifications are asked for, as with virtio's EVENT_IDX: each side
- * publishes, next to the indices, the value of the other side's index at
- * which it wants to be told, and the other side signals (vector) or rings
- * (doorbell) only when its index moves past that value:
- *
- *	tell = (__u32)(new - event - 1) < (__u32)(new - old)
- *
- * (old and new: the index before and after this publication).  Whoever
- * writes an event value then reads the index it watches again (after a
- * full barrier) and carries on if it moved, so nothing is missed.
+ * Notifications on the net rings are asked for as on the queue rings
+ * (DRVBOX_NEED_EVENT, "Notifications" above):
  *
  * @tx_event (guest): signal when tx_prod passes it; the stub sets it to
  *	its tx_cons when it has taken everything.
@@ -337,9 +353,6 @@ struct drvbox_queue_rings {
  *	its tx_cons when it waits for room in the TX ring, and to
  *	tx_cons + 2^31 (never) otherwise.
  */
-#define DRVBOX_NET_NEED_EVENT(event, new, old)				\
-	((__u32)((new) - (event) - 1) < (__u32)((new) - (old)))
-
 /**
  * struct drvbox_net_rings - the indices of a net export's queue
  * @tx_prod: host: TX entries posted

@@ -39,8 +39,7 @@ compare() {
 	# requests the guest served only because its ring watchdog found them
 	# (a lost interrupt costs up to 250 ms): should be 0
 	log "b$mod: $("$DRVBOX" logs "b$mod" | grep -c 'waited without an interrupt') ring-watchdog rescues in the guest log" >&2
-	# the slowest request: waiting in the host, or in the guest
-	log "b$mod: $(grep -o 'max_queue_ms=[0-9]* max_guest_ms=[0-9]*' "/sys/kernel/drvbox/domains/b$mod/exports")" >&2
+	log "b$mod: $(blk_export_summary "b$mod")" >&2
 	echo "{\"native\": $native, \"isolated\": $isolated}"
 }
 

@@ -23,8 +23,7 @@ boot=$(( $(now_ms) - t0 ))
 vd=$(export_host_dev bnvme)
 [ -b "/dev/$vd" ] || fail "no host disk for bnvme's export (got '$vd')"
 isolated=$(fio_suite "/dev/$vd") || fail "isolated fio: $(echo "$isolated" | grep -m1 FAIL)"
-# the slowest request: waiting in the host, or in the guest
-log "bnvme: $(grep -o 'max_queue_ms=[0-9]* max_guest_ms=[0-9]*' /sys/kernel/drvbox/domains/bnvme/exports)"
+log "bnvme: $(blk_export_summary bnvme)"
 "$DRVBOX" stop bnvme >/dev/null || fail "stop bnvme failed"
 cat > "$BENCH_OUT/nvme.json" <<JSON
 {"fio_runtime_s": $FIO_RUNTIME, "boot_with_nvme_ms": $boot,

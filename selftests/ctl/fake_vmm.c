@@ -302,6 +302,10 @@ static void blk_serve(struct fq *f, const char *mode, unsigned long inc)
 			break;
 	}
 	__atomic_store_n(&f->rings->cq_prod.val, f->cq_prod, __ATOMIC_RELEASE);
+	/* a signal at the next request; what comes meanwhile, the next poll
+	 * (every 10 ms) serves.  The doorbell below also when the host did
+	 * not ask: allowed. */
+	__atomic_store_n(&f->rings->sq_event.val, f->sq_cons, __ATOMIC_SEQ_CST);
 	ring(f->db);
 	if (bad == 8) {
 		int i;
