@@ -149,7 +149,7 @@ struct stub_blk {
 /* ---- completions (any context) ------------------------------------ */
 
 /*
- * The host accepts only the errnos it knows (kmod/blk_export.c
+ * The host accepts only the errnos it knows (kmod/blk_mediator.c
  * blk_errno_known()); anything else would be a protocol violation and get
  * the domain killed, so it becomes -EIO.
  */

@@ -5,8 +5,9 @@
  *
  *   host virtio_blk --(host vrings)--> virtio_transport.c (struct
  *     drvbox_vdev: virtio_config_ops, chain walker, used ring)
- *     --> blk_export.c: request parsing, in-flight table, slots in guest
- *         RAM, queue rings
+ *     --> blk_vring.c: request parsing; blk_mediator.c: in-flight table,
+ *         slots in guest RAM, queue rings; blk_export.c: the device, the
+ *         rings' layout, attach/detach across incarnations
  *     --> the guest stub (untrusted) --> the isolated driver
  *
  * Lifetimes: a drvbox_blk is created with its domain and lives until the
@@ -34,6 +35,7 @@
 #include "drvbox.h"
 #include "vdev.h"
 
+#define BLK_DEPTH		DRVBOX_BLK_QUEUE_DEPTH
 /* Data segments a request may have: seg_max (slot_size / PAGE_SIZE). */
 #define BLK_SEG_MAX		(DRVBOX_BLK_SLOT_SIZE / PAGE_SIZE)
 /* Host vring size; no INDIRECT_DESC, so a request takes seg_max + 2. */
@@ -148,5 +150,17 @@ void blk_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc);
 void blk_doorbell(struct drvbox_domain *d, unsigned int doorbell);
 void blk_status_fill(struct drvbox_domain *d);
 ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf);
+void blk_violation(struct drvbox_domain *d, struct drvbox_blk *blk,
+		   const char *what);
+
+/* blk_vring.c (blk->lock held) */
+bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out);
+void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
+		     u32 written);
+
+/* blk_mediator.c */
+void blk_work(struct work_struct *work);
+void blk_fail_waiting(struct drvbox_blk *blk);	/* blk->lock held */
+void blk_detach(struct drvbox_blk *blk);	/* blk->lock held */
 
 #endif /* _DRVBOX_BLK_H */

@@ -6,7 +6,7 @@
  *
  *   host virtio_blk / virtio_net --(host vrings)--> drvbox_vdev
  *     (virtio_config_ops, bounds-checked chain walker, used ring)
- *     --> the export's mediator (blk_export.c / net_export.c)
+ *     --> the export's mediator (blk_mediator.c / net_export.c)
  *
  * Locking: @lock is the owning export's mutex (blk->lock, net->lock).  It
  * protects features, the config space behind @cfg, @vq[], @nr_vq and
