@@ -3,25 +3,37 @@
  * drvbox_stub: a guest netdev handed to the host (uapi/drvbox_guest.h,
  * "Network exports").
  *
- * TX: the host posts frames in the TX slots (a GSO or jumbo frame over
- * several) and signals the queue's MSI-X vector; a work item builds an skb
- * of each (applying the virtio_net_hdr offload request, if any: checksum,
- * and segmentation by the NIC or, if it cannot, by the guest's stack) and
- * dev_queue_xmit()s it on the netdev, then publishes tx_cons, and rings the
+ * Queues: the host offers up to DRVBOX_EXPORT_MAX_QUEUES; we serve as many
+ * as the netdev has RX queues (one at least), and as we have MSI-X vectors
+ * and doorbells for, and answer that count.  Queue q has its own rings,
+ * slots, doorbell and vector (first_queue_index + q), its own TX work and
+ * its own RX producer lock, so the queues never wait for one another; the
+ * netdev, its settings, carrier and counters are the export's, shared by
+ * all of them.
+ *
+ * TX: the host posts frames in a queue's TX slots (a GSO or jumbo frame
+ * over several) and signals that queue's MSI-X vector; the queue's work
+ * item builds an skb of each (applying the virtio_net_hdr offload request,
+ * if any: checksum, and segmentation by the NIC or, if it cannot, by the
+ * guest's stack) and dev_queue_xmit()s it on the netdev (its driver picks
+ * the NIC's TX queue), then publishes the queue's tx_cons, and rings the
  * queue's doorbell if the host waits for room (tx_room_event).
  *
  * RX: an rx_handler on the netdev takes every frame the isolated driver
  * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
- * sees them), copies it with a virtio_net_hdr into the next RX slot (a
- * GRO-merged TCP frame or a jumbo frame into several), publishes rx_prod
- * and rings the doorbell if the host asked (rx_event).  A full ring drops
- * the frame (counted), and so does a frame that is not GSO and longer than
- * the MTU allows (MTU + VLAN_ETH_HLEN).
+ * sees them), and passes it to the host on queue r % nr_queues, r being
+ * the NIC's RX queue (0 if the driver recorded none): a flow stays on one
+ * NIC queue, so it stays on one of ours and in order.  It copies the frame
+ * with a virtio_net_hdr into that queue's next RX slot (a GRO-merged TCP
+ * frame or a jumbo frame into several), publishes rx_prod and rings that
+ * queue's doorbell if the host asked (rx_event).  A full ring drops the
+ * frame (counted), and so does a frame that is not GSO and longer than the
+ * MTU allows (MTU + VLAN_ETH_HLEN).
  *
  * Settings: the netdev does what the host's interface asks of it (the host
  * page's net_settings[], same index as the export: up, MAC, MTU,
  * promiscuous, all-multicast, secondary unicast and multicast addresses).
- * The host signals a new seq on the queue's vector; the settings work
+ * The host signals a new seq on queue 0's vector only; the settings work
  * applies it under RTNL and acks it in our answer (settings_error, then
  * settings_ack) once the answer is READY.  A new incarnation finds a seq
  * already posted and applies it before it answers, so the answer's MAC and
@@ -35,7 +47,9 @@
  * A netdevice notifier follows the carrier into the LINK_UP flag of our
  * answer.  The export work publishes the answer and never touches it
  * again; after that (state READY) the link work is the only writer of its
- * flags field, and the settings work of settings_ack and settings_error.
+ * flags field, the settings work of settings_ack and settings_error, and
+ * stub_net_counters() (one at a time, for every queue) of tx_errors and
+ * rx_dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -70,37 +84,66 @@ struct stub_net_addrs {
 };
 
 /**
- * struct stub_net - one net export
- * @sd: the drvbox device
- * @index: export index (our answer is guest->exports[@index])
- * @dev: the netdev (reference held)
+ * struct stub_net_queue - one queue of a net export
+ * @sn: its export
+ * @index: queue number within the export (0: the settings signal too)
+ * @vector: doorbell and MSI-X vector (first_queue_index + @index)
+ * @irq: Linux irq of @vector
  * @rings: the queue's indices in the shared area
  * @txd: TX entries
  * @rxd: RX entries
  * @tx_slots: TX slots
  * @rx_slots: RX slots
- * @depth: entries per ring (power of two)
- * @slot_size: bytes per slot
- * @queue: doorbell and MSI-X vector of the queue
- * @irq: Linux irq of the vector
- * @tx_work: transmits what the host posted
+ * @tx_work: transmits what the host posted on this queue
  * @tx_cons: TX entries taken (@tx_work only)
- * @rx_lock: serializes RX producers (the rx_handler may run on any CPU)
+ * @rx_lock: serializes RX producers (the rx_handler may run on any CPU,
+ *	and several NIC queues may fold onto this one)
  * @rx_prod: RX entries posted (under @rx_lock)
+ * @irq_name: for /proc/interrupts
+ */
+struct stub_net_queue {
+	struct stub_net *sn;
+	u32 index;
+	u32 vector;
+	int irq;
+	struct drvbox_net_rings *rings;
+	struct drvbox_net_desc *txd, *rxd;
+	u8 *tx_slots, *rx_slots;
+	struct work_struct tx_work;
+	u32 tx_cons;
+	spinlock_t rx_lock;
+	u32 rx_prod;
+	char irq_name[64];
+};
+
+/**
+ * struct stub_net - one net export
+ * @sd: the drvbox device
+ * @index: export index (our answer is guest->exports[@index])
+ * @dev: the netdev (reference held)
+ * @depth: entries per ring (power of two), the same on every queue
+ * @slot_size: bytes per slot
+ * @nr_queues: queues served (1..DRVBOX_EXPORT_MAX_QUEUES); fixed once the
+ *	rx_handler is registered, which reads it
+ * @queues: the queues; the first @nr_queues are set up
  * @nb: netdevice notifier for the carrier
  * @nb_registered: @nb is on the notifier chain
  * @link_work: copies the carrier into the answer's flags
  * @features_off: the GRO/LRO features we turned off (on again at unexport)
- * @rx_dropped: frames we dropped (RX ring full, a frame the host cannot
- *	take); shown to the host in the answer
- * @tx_errors: TX frames we could not send; shown to the host likewise
+ * @counters_lock: serializes stub_net_counters(): every queue's TX work
+ *	and the rx_handler on any CPU write the same two fields of the
+ *	answer, and a late writer must not put back an older count
+ * @rx_dropped: frames we dropped on any queue (RX ring full, a frame the
+ *	host cannot take); shown to the host in the answer
+ * @tx_errors: TX frames we could not send, on any queue; shown to the host
+ *	likewise
  * @settings_work: applies the host's net_settings[@index] and acks it; it
  *	waits for our answer to be READY and is from then on the only writer
  *	of the answer's settings_ack and settings_error and of the fields
  *	below (before that, stub_net_export() applies a seq already posted;
  *	unexport takes back what they hold once the work is cancelled)
- * @settings_seq: the host's settings seq last applied (0: none); the IRQ
- *	handler reads it to see whether there is a new one
+ * @settings_seq: the host's settings seq last applied (0: none); queue 0's
+ *	IRQ handler reads it to see whether there is a new one
  * @promisc: we hold a promiscuity count on the netdev
  * @allmulti: we hold an all-multicast count on the netdev
  * @uc: the secondary unicast addresses we added
@@ -110,19 +153,14 @@ struct stub_net {
 	struct stub_dev *sd;
 	u32 index;
 	struct net_device *dev;
-	struct drvbox_net_rings *rings;
-	struct drvbox_net_desc *txd, *rxd;
-	u8 *tx_slots, *rx_slots;
-	u32 depth, slot_size, queue;
-	int irq;
-	struct work_struct tx_work;
-	u32 tx_cons;
-	spinlock_t rx_lock;
-	u32 rx_prod;
+	u32 depth, slot_size;
+	u32 nr_queues;
+	struct stub_net_queue queues[DRVBOX_EXPORT_MAX_QUEUES];
 	struct notifier_block nb;
 	bool nb_registered;
 	struct delayed_work link_work;
 	netdev_features_t features_off;
+	spinlock_t counters_lock;
 	atomic64_t rx_dropped;
 	atomic64_t tx_errors;
 	struct delayed_work settings_work;
@@ -131,10 +169,10 @@ struct stub_net {
 	struct stub_net_addrs uc, mc;
 };
 
-static void stub_net_ring(struct stub_net *sn)
+static void stub_net_ring(struct stub_net_queue *q)
 {
 	wmb();	/* entries, slots and indices before the doorbell */
-	iowrite32(1, sn->sd->bar0 + DRVBOX_BAR0_DOORBELL(sn->queue));
+	iowrite32(1, q->sn->sd->bar0 + DRVBOX_BAR0_DOORBELL(q->vector));
 }
 
 /* Slot @index (any ring index: it wraps) of the slots at @slots. */
@@ -149,17 +187,22 @@ static struct drvbox_net_export_state *stub_net_answer(struct stub_net *sn)
 }
 
 /*
- * Our drop counters, into the answer for the host to show, once the export
- * work has published it (before that it would overwrite them).
+ * Our drop counters (the export's, all queues together), into the answer
+ * for the host to show, once the export work has published it (before
+ * that it would overwrite them).
  */
 static void stub_net_counters(struct stub_net *sn)
 {
 	struct drvbox_net_export_state *a = stub_net_answer(sn);
+	unsigned long flags;
 
 	if (virt_load_acquire(&a->state) != DRVBOX_EXPORT_READY)
 		return;
+	/* any context: the rx_handler's, a TX work's */
+	spin_lock_irqsave(&sn->counters_lock, flags);
 	WRITE_ONCE(a->tx_errors, (u32)atomic64_read(&sn->tx_errors));
 	WRITE_ONCE(a->rx_dropped, (u32)atomic64_read(&sn->rx_dropped));
+	spin_unlock_irqrestore(&sn->counters_lock, flags);
 }
 
 /* ---- TX: host -> netdev ------------------------------------------ */
@@ -244,12 +287,13 @@ static struct sk_buff *stub_net_tx_skb(struct stub_net *sn, u32 len)
 }
 
 /*
- * Transmit the frame whose first entry is tx_cons; entries up to @prod
- * are the host's.  Returns the number of entries it took (at least one;
- * a broken frame is counted in tx_errors and skipped).
+ * Transmit the frame whose first entry is @q's tx_cons; entries up to
+ * @prod are the host's.  Returns the number of entries it took (at least
+ * one; a broken frame is counted in tx_errors and skipped).
  */
-static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
+static u32 stub_net_tx_frame(struct stub_net_queue *q, u32 prod)
 {
+	struct stub_net *sn = q->sn;
 	u32 mask = sn->depth - 1, n = 0, len = 0, off, k, flags = 0;
 	struct virtio_net_hdr_v1 hdr;
 	struct sk_buff *skb;
@@ -257,20 +301,20 @@ static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
 
 	/* the frame's entries: MORE on all but the last, full slots */
 	do {
-		u32 e = READ_ONCE(sn->txd[(sn->tx_cons + n) & mask].len);
+		u32 e = READ_ONCE(q->txd[(q->tx_cons + n) & mask].len);
 
-		flags = READ_ONCE(sn->txd[(sn->tx_cons + n) & mask].flags);
+		flags = READ_ONCE(q->txd[(q->tx_cons + n) & mask].flags);
 		n++;
 		if (e > sn->slot_size ||
 		    ((flags & DRVBOX_NET_DESC_F_MORE) && e != sn->slot_size))
 			goto err;
 		len += e;
-	} while ((flags & DRVBOX_NET_DESC_F_MORE) && sn->tx_cons + n != prod);
+	} while ((flags & DRVBOX_NET_DESC_F_MORE) && q->tx_cons + n != prod);
 	if ((flags & DRVBOX_NET_DESC_F_MORE) ||
 	    len < DRVBOX_NET_HDR_LEN + ETH_HLEN || len > DRVBOX_NET_MAX_FRAME)
 		goto err;
 
-	slot = stub_net_slot(sn, sn->tx_slots, sn->tx_cons);
+	slot = stub_net_slot(sn, q->tx_slots, q->tx_cons);
 	memcpy(&hdr, slot, sizeof(hdr));
 	len -= DRVBOX_NET_HDR_LEN;
 	skb = stub_net_tx_skb(sn, len);
@@ -278,10 +322,10 @@ static u32 stub_net_tx_frame(struct stub_net *sn, u32 prod)
 		goto err;
 	/* the frame is the slots' bytes in order, less the header */
 	for (k = 0, off = 0; k < n; k++) {
-		u32 e = READ_ONCE(sn->txd[(sn->tx_cons + k) & mask].len);
+		u32 e = READ_ONCE(q->txd[(q->tx_cons + k) & mask].len);
 		u32 skip = k ? 0 : DRVBOX_NET_HDR_LEN;
 
-		slot = stub_net_slot(sn, sn->tx_slots, sn->tx_cons + k);
+		slot = stub_net_slot(sn, q->tx_slots, q->tx_cons + k);
 		if (e < skip || off + (e - skip) > len ||
 		    skb_store_bits(skb, off, slot + skip, e - skip))
 			goto err_free;
@@ -306,37 +350,40 @@ err:
 }
 
 /*
- * Everything the host posted, until it posts no more: after the last
- * entry we ask for a signal at the next one (tx_event) and look once
- * more.  The doorbell only if the host waits for room (tx_room_event).
+ * Everything the host posted on the queue, until it posts no more: after
+ * the last entry we ask for a signal at the next one (tx_event) and look
+ * once more.  The doorbell only if the host waits for room
+ * (tx_room_event).
  */
 static void stub_net_tx_work(struct work_struct *work)
 {
-	struct stub_net *sn = container_of(work, struct stub_net, tx_work);
-	u32 start = sn->tx_cons, prod;
+	struct stub_net_queue *q = container_of(work, struct stub_net_queue,
+						tx_work);
+	struct stub_net *sn = q->sn;
+	u32 start = q->tx_cons, prod;
 
 	for (;;) {
-		prod = READ_ONCE(sn->rings->tx_prod.val);
+		prod = READ_ONCE(q->rings->tx_prod.val);
 		/* the entries after the index that announced them */
 		smp_rmb();
-		if (prod - sn->tx_cons > sn->depth)	/* trusted; be safe */
-			prod = sn->tx_cons + sn->depth;
-		while (sn->tx_cons != prod) {
-			sn->tx_cons += stub_net_tx_frame(sn, prod);
-			WRITE_ONCE(sn->rings->tx_cons.val, sn->tx_cons);
+		if (prod - q->tx_cons > sn->depth)	/* trusted; be safe */
+			prod = q->tx_cons + sn->depth;
+		while (q->tx_cons != prod) {
+			q->tx_cons += stub_net_tx_frame(q, prod);
+			WRITE_ONCE(q->rings->tx_cons.val, q->tx_cons);
 		}
-		WRITE_ONCE(sn->rings->tx_event.val, sn->tx_cons);
+		WRITE_ONCE(q->rings->tx_event.val, q->tx_cons);
 		smp_mb();	/* tx_cons and the event before the reads */
-		if (READ_ONCE(sn->rings->tx_prod.val) == sn->tx_cons)
+		if (READ_ONCE(q->rings->tx_prod.val) == q->tx_cons)
 			break;
 		cond_resched();
 	}
-	if (sn->tx_cons == start)
+	if (q->tx_cons == start)
 		return;
 	stub_net_counters(sn);
-	if (DRVBOX_NEED_EVENT(READ_ONCE(sn->rings->tx_room_event.val),
-			      sn->tx_cons, start))
-		stub_net_ring(sn);
+	if (DRVBOX_NEED_EVENT(READ_ONCE(q->rings->tx_room_event.val),
+			      q->tx_cons, start))
+		stub_net_ring(q);
 }
 
 /*
@@ -357,13 +404,18 @@ static struct drvbox_net_settings *stub_net_settings(struct stub_net *sn)
 	return &sn->sd->host->net_settings[sn->index];
 }
 
-/* TX frames, or new settings (a cheap look: the settings work looks again). */
+/*
+ * TX frames on queue @data; on queue 0 (the settings signal's vector)
+ * maybe new settings too (a cheap look: the settings work looks again).
+ */
 static irqreturn_t stub_net_irq(int irq, void *data)
 {
-	struct stub_net *sn = data;
+	struct stub_net_queue *q = data;
+	struct stub_net *sn = q->sn;
 
-	queue_work(system_highpri_wq, &sn->tx_work);
-	if (READ_ONCE(stub_net_settings(sn)->seq) != READ_ONCE(sn->settings_seq))
+	queue_work(system_highpri_wq, &q->tx_work);
+	if (!q->index &&
+	    READ_ONCE(stub_net_settings(sn)->seq) != READ_ONCE(sn->settings_seq))
 		schedule_delayed_work(&sn->settings_work, 0);
 	return IRQ_HANDLED;
 }
@@ -410,19 +462,20 @@ static bool stub_net_rx_hdr(struct sk_buff *skb, struct virtio_net_hdr_v1 *hdr)
 }
 
 /*
- * Copy header and frame into the RX slots from rx_prod on: one slot, or
- * for a GRO-merged or jumbo frame several, each but the last full and
- * flagged MORE.  Under rx_lock; the caller checked there is room.  False
- * if the skb could not be read.
+ * Copy header and frame into @q's RX slots from its rx_prod on: one slot,
+ * or for a GRO-merged or jumbo frame several, each but the last full and
+ * flagged MORE.  Under @q's rx_lock; the caller checked there is room.
+ * False if the skb could not be read.
  */
-static bool stub_net_rx_copy(struct stub_net *sn, struct sk_buff *skb,
+static bool stub_net_rx_copy(struct stub_net_queue *q, struct sk_buff *skb,
 			     const struct virtio_net_hdr_v1 *hdr, u32 n)
 {
+	struct stub_net *sn = q->sn;
 	u32 mask = sn->depth - 1, off = 0, k;
 
 	for (k = 0; k < n; k++) {
-		u32 i = (sn->rx_prod + k) & mask, hl = k ? 0 : DRVBOX_NET_HDR_LEN;
-		u8 *slot = stub_net_slot(sn, sn->rx_slots, i);
+		u32 i = (q->rx_prod + k) & mask, hl = k ? 0 : DRVBOX_NET_HDR_LEN;
+		u8 *slot = stub_net_slot(sn, q->rx_slots, i);
 		u32 chunk = min(skb->len - off, sn->slot_size - hl);
 
 		if (hl)
@@ -430,17 +483,32 @@ static bool stub_net_rx_copy(struct stub_net *sn, struct sk_buff *skb,
 		if (skb_copy_bits(skb, off, slot + hl, chunk))
 			return false;
 		off += chunk;
-		WRITE_ONCE(sn->rxd[i].len, hl + chunk);
-		WRITE_ONCE(sn->rxd[i].flags, k + 1 < n ? DRVBOX_NET_DESC_F_MORE : 0);
-		WRITE_ONCE(sn->rxd[i].reserved, 0);
+		WRITE_ONCE(q->rxd[i].len, hl + chunk);
+		WRITE_ONCE(q->rxd[i].flags, k + 1 < n ? DRVBOX_NET_DESC_F_MORE : 0);
+		WRITE_ONCE(q->rxd[i].reserved, 0);
 	}
 	return true;
+}
+
+/*
+ * Our queue for a frame the NIC received on its RX queue r: r folded onto
+ * ours (r % nr_queues), so a flow, which the NIC keeps on one RX queue,
+ * keeps to one of ours and stays in order.  Queue 0 if the driver did not
+ * record r.
+ */
+static struct stub_net_queue *stub_net_rx_queue(struct stub_net *sn,
+						const struct sk_buff *skb)
+{
+	u32 r = skb_rx_queue_recorded(skb) ? skb_get_rx_queue(skb) : 0;
+
+	return &sn->queues[r % sn->nr_queues];
 }
 
 static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	struct stub_net *sn = rcu_dereference(skb->dev->rx_handler_data);
+	struct stub_net_queue *q = stub_net_rx_queue(sn, skb);
 	struct virtio_net_hdr_v1 hdr;
 	u32 len, n, cons, old;
 	bool ring;
@@ -473,24 +541,24 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 		goto drop;
 	}
 
-	spin_lock(&sn->rx_lock);
-	cons = READ_ONCE(sn->rings->rx_cons.val);
-	if (sn->rx_prod - cons + n > sn->depth ||
-	    !stub_net_rx_copy(sn, skb, &hdr, n)) {
-		spin_unlock(&sn->rx_lock);
+	spin_lock(&q->rx_lock);
+	cons = READ_ONCE(q->rings->rx_cons.val);
+	if (q->rx_prod - cons + n > sn->depth ||
+	    !stub_net_rx_copy(q, skb, &hdr, n)) {
+		spin_unlock(&q->rx_lock);
 		goto drop;
 	}
-	old = sn->rx_prod;
-	sn->rx_prod += n;
+	old = q->rx_prod;
+	q->rx_prod += n;
 	/* entries and slots before the index that announces them */
 	smp_wmb();
-	WRITE_ONCE(sn->rings->rx_prod.val, sn->rx_prod);
+	WRITE_ONCE(q->rings->rx_prod.val, q->rx_prod);
 	smp_mb();	/* rx_prod before we read the host's event */
-	ring = DRVBOX_NEED_EVENT(READ_ONCE(sn->rings->rx_event.val),
-				 sn->rx_prod, old);
-	spin_unlock(&sn->rx_lock);
+	ring = DRVBOX_NEED_EVENT(READ_ONCE(q->rings->rx_event.val),
+				 q->rx_prod, old);
+	spin_unlock(&q->rx_lock);
 	if (ring)
-		stub_net_ring(sn);
+		stub_net_ring(q);
 	consume_skb(skb);
 	return RX_HANDLER_CONSUMED;
 
@@ -759,22 +827,120 @@ static int stub_net_notify(struct notifier_block *nb, unsigned long event,
 	return NOTIFY_DONE;
 }
 
-/* The request is the host's (trusted), but a bad one must not crash us. */
+/*
+ * The request is the host's (trusted), but a bad one must not crash us:
+ * every queue it offers lies in the shared area, after the two pages and
+ * clear of the next, with its entries before its slots, and queue 0 has a
+ * vector and a doorbell (stub_net_nr_queues() leaves out the queues that
+ * have none).
+ */
 static int stub_net_check_req(struct stub_dev *sd,
 			      const struct drvbox_export_req *r)
 {
-	u64 need = (u64)r->ring_offset + DRVBOX_NET_SLOTS_OFFSET +
-		   2ULL * r->queue_depth * r->slot_size;
+	u64 entries = sizeof(struct drvbox_net_rings) +
+		      2ULL * r->queue_depth * sizeof(struct drvbox_net_desc);
+	/* one queue's rings, entries and slots */
+	u64 bytes = DRVBOX_NET_SLOTS_OFFSET +
+		    2ULL * r->queue_depth * r->slot_size;
+	u64 need;
 
-	if (r->nr_queues != 1 || !r->queue_depth ||
-	    !is_power_of_2(r->queue_depth) || r->queue_depth > 4096 ||
+	if (!r->nr_queues || r->nr_queues > DRVBOX_EXPORT_MAX_QUEUES ||
+	    !r->queue_depth || !is_power_of_2(r->queue_depth) ||
+	    entries > DRVBOX_NET_SLOTS_OFFSET ||
 	    r->slot_size < DRVBOX_NET_HDR_LEN + ETH_FRAME_LEN ||
-	    r->slot_size > (1U << 20) || need > sd->shared_len ||
+	    r->slot_size > (1U << 20) ||
+	    r->ring_offset < DRVBOX_SHARED_MIN_SIZE ||
 	    r->first_queue_index == DRVBOX_VEC_CONTROL ||
 	    r->first_queue_index >= sd->nr_vectors ||
 	    r->first_queue_index >= sd->nr_doorbells)
 		return -EINVAL;
+	need = r->ring_offset + (u64)(r->nr_queues - 1) * r->ring_stride + bytes;
+	if ((r->nr_queues > 1 && r->ring_stride < bytes) || need > sd->shared_len)
+		return -EINVAL;
 	return 0;
+}
+
+/*
+ * The queues we serve: those the host offers, but no more than the netdev
+ * has RX queues (RX follows the NIC's queue: a queue of ours beyond them
+ * would never carry a frame to the host), nor than have a vector (we may
+ * have been given fewer than the device has) and a doorbell.
+ */
+static u32 stub_net_nr_queues(const struct stub_dev *sd,
+			      const struct drvbox_export_req *r,
+			      const struct net_device *dev)
+{
+	u32 nr = min(r->nr_queues, max(1U, dev->real_num_rx_queues));
+
+	return min3(nr, sd->nr_vectors - r->first_queue_index,
+		    sd->nr_doorbells - r->first_queue_index);
+}
+
+/* The IRQs of queues 0..@nr - 1 go, then their TX work. */
+static void stub_net_free_irqs(struct stub_net *sn, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		struct stub_net_queue *q = &sn->queues[i];
+
+		free_irq(q->irq, q);
+		cancel_work_sync(&q->tx_work);
+	}
+}
+
+/*
+ * Queues 0..nr_queues - 1 of @req: their place in the shared area and
+ * their interrupts.  On failure none of their IRQs is left requested.
+ */
+static int stub_net_setup_queues(struct stub_net *sn,
+				 const struct drvbox_export_req *req)
+{
+	struct stub_dev *sd = sn->sd;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < sn->nr_queues; i++) {
+		struct stub_net_queue *q = &sn->queues[i];
+		u8 *base = (u8 *)sd->shared + req->ring_offset +
+			   (size_t)i * req->ring_stride;
+
+		q->sn = sn;
+		q->index = i;
+		q->vector = req->first_queue_index + i;
+		q->rings = (struct drvbox_net_rings *)base;
+		q->txd = (struct drvbox_net_desc *)(q->rings + 1);
+		q->rxd = q->txd + sn->depth;
+		q->tx_slots = base + DRVBOX_NET_SLOTS_OFFSET;
+		q->rx_slots = q->tx_slots + (size_t)sn->depth * sn->slot_size;
+		INIT_WORK(&q->tx_work, stub_net_tx_work);
+		spin_lock_init(&q->rx_lock);
+		/*
+		 * Our indices where our copies of them start, and a signal
+		 * asked for at the first TX frame: a fresh shared area has
+		 * them so already, but what we publish must never disagree
+		 * with what we count from.
+		 */
+		WRITE_ONCE(q->rings->tx_cons.val, 0);
+		WRITE_ONCE(q->rings->rx_prod.val, 0);
+		WRITE_ONCE(q->rings->tx_event.val, 0);
+		snprintf(q->irq_name, sizeof(q->irq_name), "drvbox_stub-%s-q%u",
+			 sn->dev->name, i);
+		ret = pci_irq_vector(sd->pdev, q->vector);
+		if (ret < 0)
+			goto err;
+		q->irq = ret;
+		ret = request_irq(q->irq, stub_net_irq, 0, q->irq_name, q);
+		if (ret)
+			goto err;
+	}
+	return 0;
+
+err:
+	dev_err(&sd->pdev->dev, "net export %s: cannot set up the interrupt of queue %u: %d\n",
+		sn->dev->name, i, ret);
+	stub_net_free_irqs(sn, i);
+	return ret;
 }
 
 /**
@@ -798,7 +964,6 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	char name[IFNAMSIZ];
 	struct stub_net *sn;
 	bool asked;
-	u8 *q;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(*a) != sizeof(*answer));
@@ -813,17 +978,9 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	sn->index = index;
 	sn->depth = req->queue_depth;
 	sn->slot_size = req->slot_size;
-	sn->queue = req->first_queue_index;
-	q = (u8 *)sd->shared + req->ring_offset;
-	sn->rings = (struct drvbox_net_rings *)q;
-	sn->txd = (struct drvbox_net_desc *)(sn->rings + 1);
-	sn->rxd = sn->txd + sn->depth;
-	sn->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
-	sn->rx_slots = sn->tx_slots + (size_t)sn->depth * sn->slot_size;
-	INIT_WORK(&sn->tx_work, stub_net_tx_work);
 	INIT_DELAYED_WORK(&sn->link_work, stub_net_link_work);
 	INIT_DELAYED_WORK(&sn->settings_work, stub_net_settings_work);
-	spin_lock_init(&sn->rx_lock);
+	spin_lock_init(&sn->counters_lock);
 	sn->nb.notifier_call = stub_net_notify;
 
 	strscpy(name, req->name, sizeof(name));
@@ -838,10 +995,11 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 		goto err_put;
 	}
 
-	sn->irq = pci_irq_vector(sd->pdev, sn->queue);
-	ret = request_irq(sn->irq, stub_net_irq, 0, "drvbox_stub-net", sn);
+	sn->nr_queues = stub_net_nr_queues(sd, req, sn->dev);
+	/* queue 0's IRQ may schedule the settings work from here on */
+	ret = stub_net_setup_queues(sn, req);
 	if (ret)
-		goto err_put;
+		goto err_settings;
 	/* a restarted guest: the host has asked already; we answer as asked */
 	asked = stub_net_settings_read(sn, &s);
 
@@ -870,7 +1028,7 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 			name, ret);
 		goto err_irq;
 	}
-	a->nr_queues = 1;
+	a->nr_queues = sn->nr_queues;
 	a->flags = netif_carrier_ok(sn->dev) ? DRVBOX_NET_F_LINK_UP : 0;
 	memcpy(a->mac, sn->dev->dev_addr, ETH_ALEN);
 	a->mtu = sn->dev->mtu;
@@ -887,14 +1045,16 @@ int stub_net_export(struct stub_dev *sd, u32 index,
 	/* a seq the host posts from our read on: applied once READY */
 	schedule_delayed_work(&sn->settings_work, 0);
 
-	dev_info(&sd->pdev->dev, "net export %s: MAC %pM, MTU %u (max %u), queue %u\n",
-		 name, sn->dev->dev_addr, sn->dev->mtu, a->max_mtu, sn->queue);
+	dev_info(&sd->pdev->dev,
+		 "net export %s: MAC %pM, MTU %u (max %u), %u of %u queue(s) from vector %u\n",
+		 name, sn->dev->dev_addr, sn->dev->mtu, a->max_mtu,
+		 sn->nr_queues, req->nr_queues, req->first_queue_index);
 	*out = sn;
 	return 0;
 
 err_irq:
-	free_irq(sn->irq, sn);
-	cancel_work_sync(&sn->tx_work);
+	stub_net_free_irqs(sn, sn->nr_queues);
+err_settings:
 	cancel_delayed_work_sync(&sn->settings_work);
 err_put:
 	dev_put(sn->dev);
@@ -908,9 +1068,8 @@ void stub_net_unexport(struct stub_net *sn)
 	if (sn->nb_registered)
 		unregister_netdevice_notifier(&sn->nb);
 	cancel_delayed_work_sync(&sn->link_work);
-	/* no more kicks, then no more TX or settings work */
-	free_irq(sn->irq, sn);
-	cancel_work_sync(&sn->tx_work);
+	/* no more kicks on any queue, then no more TX or settings work */
+	stub_net_free_irqs(sn, sn->nr_queues);
 	cancel_delayed_work_sync(&sn->settings_work);
 	rtnl_lock();
 	netdev_rx_handler_unregister(sn->dev);

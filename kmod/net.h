@@ -18,12 +18,14 @@
  * (lock order d->lock -> net->lock).  While net->inc == inc under
  * net->lock, inc's shared area and irqfds are valid: vmm_release() calls
  * net_incarnation_end() before it frees them.  net->lock is also net->vd's
- * lock (vdev.h): features, config and the host vrings rx0 and tx0.
+ * lock (vdev.h): features, config and the RX and TX host vrings.
  * notify() from virtio_net (atomic context) and the doorbells only queue
  * net->work, except on the control vring, which net_settings.c handles
  * right in notify() under net->want_lock (a spinlock, irq-safe, innermost):
  * it protects that vring and what the host interface asks (want, the
- * flags after it, mtu and max_mtu once configured).
+ * flags after it, mtu and max_mtu once configured).  curr_pairs is
+ * written there too and only read (READ_ONCE) by the mediator: which
+ * host RX vrings virtio_net fills.
  */
 #ifndef _DRVBOX_NET_H
 #define _DRVBOX_NET_H
@@ -39,8 +41,10 @@
 
 #define NET_DEPTH		DRVBOX_NET_QUEUE_DEPTH
 #define NET_VRING_NUM		256
-#define NET_MAX_VQS		3	/* rx0, tx0, control */
-#define NET_CTRL_VQ		2
+/* queues (guest rings) and queue pairs (host vrings) of an export */
+#define NET_MAX_QUEUES		DRVBOX_EXPORT_MAX_QUEUES
+/* rx0, tx0, rx1, tx1, ..., then the control vring */
+#define NET_MAX_VQS		(2 * NET_MAX_QUEUES + 1)
 #define NET_MAX_SEGS		(MAX_SKB_FRAGS + 4)
 #define NET_RING_STRIDE		(DRVBOX_NET_SLOTS_OFFSET +		\
 				 2 * NET_DEPTH * DRVBOX_NET_SLOT_SIZE)
@@ -61,17 +65,46 @@ struct net_stats {
 	u64 rx_merged;		/* frames over several buffers (MRG_RXBUF) */
 	u64 doorbells;		/* queue doorbells the guest rang */
 	u64 irqs;		/* queue vector signals to the guest */
+	u64 tx_queue[NET_MAX_QUEUES];	/* tx_packets by guest queue */
+	u64 rx_queue[NET_MAX_QUEUES];	/* rx_packets by guest queue */
 };
 
 struct net_chain;
+
+/**
+ * struct net_queue - one guest queue of an attached incarnation
+ * @rings: its indices in the shared area
+ * @txd: TX entries
+ * @rxd: RX entries
+ * @tx_slots: TX slots
+ * @rx_slots: RX slots
+ * @irq: its MSI-X vector's irqfd
+ * @tx_prod: our copy, never read back from the guest
+ * @tx_cons: the guest's, as last read and checked
+ * @rx_cons: our copy
+ * @tx_published: tx_prod as the guest last saw it
+ * @tx_room_wait: tx_room_event asks for a doorbell ...
+ * @tx_room_event: ... at this tx_cons
+ */
+struct net_queue {
+	struct drvbox_net_rings *rings;
+	struct drvbox_net_desc *txd, *rxd;
+	u8 *tx_slots, *rx_slots;
+	struct eventfd_ctx *irq;
+	u32 tx_prod, tx_cons, rx_cons;
+	u32 tx_published;
+	bool tx_room_wait;
+	u32 tx_room_event;
+};
 
 struct drvbox_net {
 	struct drvbox_vdev vd;		/* the virtio device (transport) */
 	struct drvbox_domain *dom;	/* outlives us: we die in its finalize */
 	unsigned int index;		/* export index */
 	char dev[32];			/* guest netdev name */
-	u32 queue;			/* doorbell/vector of the queue */
-	u32 ring_offset;
+	u32 queue;			/* doorbell/vector of queue 0 */
+	u32 nr_queues;			/* queues offered (doorbells kept) */
+	u32 ring_offset;		/* queue 0's; NET_RING_STRIDE apart */
 
 	struct mutex lock;
 	struct delayed_work work;	/* the mediator */
@@ -84,15 +117,11 @@ struct drvbox_net {
 	/* the guest side, while attached to an incarnation */
 	struct drvbox_inc *inc;
 	u32 last_inc;			/* incarnation last attached or refused */
-	struct drvbox_net_rings *rings;
-	struct drvbox_net_desc *txd, *rxd;
-	u8 *tx_slots, *rx_slots;
-	struct eventfd_ctx *irq;
-	u32 tx_prod, tx_cons, rx_cons;	/* our copies */
-	u32 tx_published;		/* tx_prod as the guest last saw it */
-	bool tx_room_wait;		/* tx_room_event asks for a doorbell */
-	u32 tx_room_event;		/* ... at this tx_cons */
+	u32 nr_gq;			/* queues the guest serves */
+	struct net_queue gq[NET_MAX_QUEUES];
 	struct net_chain *rx_bufs;	/* virtio_net's buffers for a frame */
+	u32 max_pairs;			/* host queue pairs (first answer) */
+	u32 curr_pairs;			/* ... virtio_net uses (VQ_PAIRS_SET) */
 	bool guest_link;		/* LINK_UP in the latest answer */
 	u8 mac[ETH_ALEN];		/* the guest NIC's own, first answer */
 	u32 mtu, max_mtu;		/* first answer */
@@ -114,6 +143,7 @@ void net_settings_first(struct drvbox_net *net, const u8 *mac, u32 mtu,
 			u32 max_mtu);
 void net_settings_get(struct drvbox_net *net, struct drvbox_net_settings *w);
 void net_ctrl_kick(struct drvbox_net *net);
+u32 net_ctrl_vq(struct drvbox_net *net);
 bool net_settings_post(struct drvbox_net *net, struct drvbox_net_settings *ns);
 
 /* net_export.c */

@@ -39,8 +39,6 @@
 #define NET_KNOWN_FLAGS		DRVBOX_NET_F_LINK_UP
 #define NET_MIN_MTU		68
 #define NET_MIN_LEN		(DRVBOX_NET_HDR_LEN + ETH_HLEN)
-#define NET_RX_VQ		0
-#define NET_TX_VQ		1
 
 static void net_work(struct work_struct *work);
 static void net_register_work(struct work_struct *work);
@@ -58,17 +56,33 @@ void net_kick(struct drvbox_net *net)
 
 /* ---- the virtio device (struct vdev_ops) -------------------------- */
 
-static void net_vdev_kick(struct drvbox_vdev *v, unsigned int q)
+/*
+ * The control vring: the last one, after max_pairs RX/TX pairs with MQ,
+ * else after the single pair.
+ */
+u32 net_ctrl_vq(struct drvbox_net *net)
 {
-	if (q == NET_CTRL_VQ)
-		net_ctrl_kick(to_net(v));
-	else
-		net_kick(to_net(v));
+	return virtio_has_feature(&net->vd.vdev, VIRTIO_NET_F_MQ) ?
+	       2 * net->max_pairs : 2;
 }
 
+static void net_vdev_kick(struct drvbox_vdev *v, unsigned int q)
+{
+	struct drvbox_net *net = to_net(v);
+
+	if (q == net_ctrl_vq(net))
+		net_ctrl_kick(net);
+	else
+		net_kick(net);
+}
+
+/* del_vqs: virtio_net is gone or resets; the next one starts on pair 0. */
 static void net_vdev_stop(struct drvbox_vdev *v)
 {
-	cancel_delayed_work_sync(&to_net(v)->work);
+	struct drvbox_net *net = to_net(v);
+
+	cancel_delayed_work_sync(&net->work);
+	WRITE_ONCE(net->curr_pairs, 1);
 }
 
 static void net_free(struct drvbox_net *net)
@@ -82,7 +96,7 @@ static void net_vdev_release(struct drvbox_vdev *v)
 	net_free(to_net(v));
 }
 
-/* no MQ offered: rx0, tx0 and the control vring */
+/* rx0, tx0 (, rx1, tx1, ... with MQ) and the control vring */
 static const struct vdev_ops net_vdev_ops = {
 	.device_id	= VIRTIO_ID_NET,
 	.max_vqs	= NET_MAX_VQS,
@@ -139,21 +153,38 @@ bad:
 
 /* ---- the mediator (net->lock held) ------------------------------ */
 
-static u8 *net_tx_slot(struct drvbox_net *net, u32 index)
+/* Host vrings of queue pair @p: RX 2p, TX 2p + 1 (virtio-net's order). */
+static unsigned int net_rx_vq(u32 p)
 {
-	return net->tx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+	return 2 * p;
 }
 
-static const u8 *net_rx_slot(struct drvbox_net *net, u32 index)
+static unsigned int net_tx_vq(u32 p)
 {
-	return net->rx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+	return 2 * p + 1;
 }
 
-static void net_tx_desc(struct drvbox_net *net, u32 index, u32 len, u32 flags)
+/* The guest queue that serves host queue pair @host_pair (for TX). */
+static struct net_queue *net_gq_of(struct drvbox_net *net, u32 host_pair)
+{
+	return &net->gq[host_pair % net->nr_gq];
+}
+
+static u8 *net_tx_slot(struct net_queue *gq, u32 index)
+{
+	return gq->tx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+}
+
+static const u8 *net_rx_slot(struct net_queue *gq, u32 index)
+{
+	return gq->rx_slots + (index & (NET_DEPTH - 1)) * DRVBOX_NET_SLOT_SIZE;
+}
+
+static void net_tx_desc(struct net_queue *gq, u32 index, u32 len, u32 flags)
 {
 	struct drvbox_net_desc e = { .len = len, .flags = flags };
 
-	memcpy(&net->txd[index & (NET_DEPTH - 1)], &e, sizeof(e));
+	memcpy(&gq->txd[index & (NET_DEPTH - 1)], &e, sizeof(e));
 }
 
 /*
@@ -162,10 +193,10 @@ static void net_tx_desc(struct drvbox_net *net, u32 index, u32 len, u32 flags)
  * caller made sure NET_TX_MAX_ENTRIES are free.  Advances tx_prod (our
  * copy; net_work() publishes it).
  */
-static void net_chain_to_slots(struct drvbox_net *net, const struct net_chain *c)
+static void net_chain_to_slots(struct net_queue *gq, const struct net_chain *c)
 {
-	u32 idx = net->tx_prod, fill = 0, i;
-	u8 *slot = net_tx_slot(net, idx);
+	u32 idx = gq->tx_prod, fill = 0, i;
+	u8 *slot = net_tx_slot(gq, idx);
 
 	for (i = 0; i < c->nr; i++) {
 		const u8 *src = c->segs[i].addr;
@@ -173,8 +204,8 @@ static void net_chain_to_slots(struct drvbox_net *net, const struct net_chain *c
 
 		while (len) {
 			if (fill == DRVBOX_NET_SLOT_SIZE) {
-				net_tx_desc(net, idx++, fill, DRVBOX_NET_DESC_F_MORE);
-				slot = net_tx_slot(net, idx);
+				net_tx_desc(gq, idx++, fill, DRVBOX_NET_DESC_F_MORE);
+				slot = net_tx_slot(gq, idx);
 				fill = 0;
 			}
 			n = min(len, DRVBOX_NET_SLOT_SIZE - fill);
@@ -184,8 +215,8 @@ static void net_chain_to_slots(struct drvbox_net *net, const struct net_chain *c
 			len -= n;
 		}
 	}
-	net_tx_desc(net, idx, fill, 0);
-	net->tx_prod = idx + 1;
+	net_tx_desc(gq, idx, fill, 0);
+	gq->tx_prod = idx + 1;
 }
 
 /*
@@ -217,13 +248,13 @@ static void net_to_chains(const struct net_chain *c, u32 nr, u32 off,
 }
 
 /* The guest's tx_cons, checked to lie in [our tx_cons, tx_prod]. */
-static const char *net_read_tx_cons(struct drvbox_net *net)
+static const char *net_read_tx_cons(struct net_queue *gq)
 {
-	u32 cons = READ_ONCE(net->rings->tx_cons.val);
+	u32 cons = READ_ONCE(gq->rings->tx_cons.val);
 
-	if (cons - net->tx_cons > net->tx_prod - net->tx_cons)
+	if (cons - gq->tx_cons > gq->tx_prod - gq->tx_cons)
 		return "tx_cons index";
-	net->tx_cons = cons;
+	gq->tx_cons = cons;
 	return NULL;
 }
 
@@ -243,9 +274,9 @@ static void net_count_tx_offload(struct drvbox_net *net, const u8 *slot)
 }
 
 /* Room in the TX ring for the largest frame? */
-static bool net_tx_room(struct drvbox_net *net)
+static bool net_tx_room(struct net_queue *gq)
 {
-	return NET_DEPTH - (net->tx_prod - net->tx_cons) >= NET_TX_MAX_ENTRIES;
+	return NET_DEPTH - (gq->tx_prod - gq->tx_cons) >= NET_TX_MAX_ENTRIES;
 }
 
 /*
@@ -256,73 +287,94 @@ static bool net_tx_room(struct drvbox_net *net)
  * would all lie past it and never ring.  Returns NULL (with *@room set)
  * or the guest's violation.
  */
-static const char *net_tx_wait_room(struct drvbox_net *net, bool *room)
+static const char *net_tx_wait_room(struct net_queue *gq, bool *room)
 {
 	const char *bad;
 
 	for (;;) {
-		bad = net_read_tx_cons(net);
+		bad = net_read_tx_cons(gq);
 		if (bad)
 			return bad;
-		*room = net_tx_room(net);
-		if (*room || (net->tx_room_wait &&
-			      net->tx_room_event == net->tx_cons))
+		*room = net_tx_room(gq);
+		if (*room || (gq->tx_room_wait &&
+			      gq->tx_room_event == gq->tx_cons))
 			break;
-		net->tx_room_event = net->tx_cons;
-		net->tx_room_wait = true;
-		WRITE_ONCE(net->rings->tx_room_event.val, net->tx_room_event);
+		gq->tx_room_event = gq->tx_cons;
+		gq->tx_room_wait = true;
+		WRITE_ONCE(gq->rings->tx_room_event.val, gq->tx_room_event);
 		smp_mb();	/* the event before we read tx_cons again */
 	}
-	if (*room && net->tx_room_wait) {
+	if (*room && gq->tx_room_wait) {
 		/* no doorbells for freed entries while there is room */
-		WRITE_ONCE(net->rings->tx_room_event.val,
-			   net->tx_cons + BIT(31));
-		net->tx_room_wait = false;
+		WRITE_ONCE(gq->rings->tx_room_event.val,
+			   gq->tx_cons + BIT(31));
+		gq->tx_room_wait = false;
 	}
 	return NULL;
 }
 
 /*
- * Host frames to the guest.  A frame goes out only while the ring has room
- * for the largest one, so a chain is never cut by a full ring.  Returns
- * NULL or the guest's violation.
+ * Host frames of TX vring @p to the guest, through guest queue @p %
+ * nr_gq.  A frame goes out only while that ring has room for the largest
+ * one, so a chain is never cut by a full ring.  Sets bit @p of *@tx_done
+ * when virtio_net must hear of used entries, bit (guest queue) of *@kick
+ * when there is something to publish.  Returns NULL or the guest's
+ * violation.
  */
-static const char *net_tx(struct drvbox_net *net, bool *tx_done, bool *kick)
+static const char *net_tx_pair(struct drvbox_net *net, u32 p,
+			       struct net_chain *c, unsigned long *tx_done,
+			       unsigned long *kick)
 {
-	struct net_chain *c;
+	unsigned int vq = net_tx_vq(p);
+	struct net_queue *gq = net->inc ? net_gq_of(net, p) : NULL;
 	const char *bad = NULL;
 	bool room;
 	int ret;
 
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return NULL;	/* the next kick tries again */
-	while (vdev_avail(&net->vd, NET_TX_VQ)) {
-		if (net->inc) {
-			bad = net_tx_wait_room(net, &room);
+	while (vdev_avail(&net->vd, vq)) {
+		if (gq) {
+			bad = net_tx_wait_room(gq, &room);
 			if (bad || !room)
 				break;	/* the guest's doorbell brings us back */
 		}
-		ret = net_pop(net, NET_TX_VQ, false, c);
-		if (ret <= 0) {
-			*tx_done |= ret < 0;
+		ret = net_pop(net, vq, false, c);
+		if (ret < 0)
+			__set_bit(p, tx_done);
+		if (ret <= 0)
 			continue;
-		}
-		*tx_done = true;
-		if (!net->inc || c->total < NET_MIN_LEN ||
+		__set_bit(p, tx_done);
+		if (!gq || c->total < NET_MIN_LEN ||
 		    c->total > DRVBOX_NET_MAX_FRAME) {
 			net->stats.tx_dropped++;
 		} else {
-			u8 *first = net_tx_slot(net, net->tx_prod);
+			u8 *first = net_tx_slot(gq, gq->tx_prod);
+			u32 g = gq - net->gq;
 
-			net_chain_to_slots(net, c);
+			net_chain_to_slots(gq, c);
 			net_count_tx_offload(net, first);
 			net->stats.tx_packets++;
+			net->stats.tx_queue[g]++;
 			net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
-			*kick = true;
+			__set_bit(g, kick);
 		}
-		vdev_push_used(&net->vd, NET_TX_VQ, c->head, 0);
+		vdev_push_used(&net->vd, vq, c->head, 0);
 	}
+	return bad;
+}
+
+/* Host frames of every TX vring to the guest (see net_tx_pair()). */
+static const char *net_tx(struct drvbox_net *net, unsigned long *tx_done,
+			  unsigned long *kick)
+{
+	struct net_chain *c;
+	const char *bad = NULL;
+	u32 p;
+
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;	/* the next kick tries again */
+	for (p = 0; p < net->max_pairs && !bad; p++)
+		bad = net_tx_pair(net, p, c, tx_done, kick);
 	kfree(c);
 	return bad;
 }
@@ -433,19 +485,19 @@ static const char *net_check_rx_hdr(struct drvbox_net *net,
  * MORE on all but the last, whose slots are full), then header and head
  * copied and checked.  Returns NULL or the guest's violation.
  */
-static const char *net_rx_frame(struct drvbox_net *net, u32 prod,
-				struct net_rx_frame *f)
+static const char *net_rx_frame(struct drvbox_net *net, struct net_queue *gq,
+				u32 prod, struct net_rx_frame *f)
 {
-	const u8 *slot = net_rx_slot(net, net->rx_cons);
+	const u8 *slot = net_rx_slot(gq, gq->rx_cons);
 	u32 flags, total = 0;
 
 	f->n = 0;
 	do {
 		struct drvbox_net_desc e;
 
-		if (f->n == ARRAY_SIZE(f->lens) || net->rx_cons + f->n == prod)
+		if (f->n == ARRAY_SIZE(f->lens) || gq->rx_cons + f->n == prod)
 			return "rx chain";
-		memcpy(&e, &net->rxd[(net->rx_cons + f->n) & (NET_DEPTH - 1)],
+		memcpy(&e, &gq->rxd[(gq->rx_cons + f->n) & (NET_DEPTH - 1)],
 		       sizeof(e));
 		barrier();	/* validate the copy, never the ring */
 		flags = e.flags;
@@ -472,8 +524,8 @@ static const char *net_rx_frame(struct drvbox_net *net, u32 prod,
  * our header, the head from our copy (what we checked is what virtio_net
  * gets), the rest from the slots.
  */
-static void net_rx_to_bufs(struct drvbox_net *net, const struct net_rx_frame *f,
-			   u32 nr)
+static void net_rx_to_bufs(struct drvbox_net *net, struct net_queue *gq,
+			   const struct net_rx_frame *f, u32 nr)
 {
 	u32 k, off = sizeof(f->out) + f->head_len;
 	u32 skip = DRVBOX_NET_HDR_LEN + f->head_len;
@@ -483,7 +535,7 @@ static void net_rx_to_bufs(struct drvbox_net *net, const struct net_rx_frame *f,
 	net_to_chains(c, nr, sizeof(f->out), f->head, f->head_len);
 	for (k = 0; k < f->n; k++) {
 		net_to_chains(c, nr, off,
-			      net_rx_slot(net, net->rx_cons + k) + skip,
+			      net_rx_slot(gq, gq->rx_cons + k) + skip,
 			      f->lens[k] - skip);
 		off += f->lens[k] - skip;
 		skip = 0;
@@ -491,13 +543,14 @@ static void net_rx_to_bufs(struct drvbox_net *net, const struct net_rx_frame *f,
 }
 
 /*
- * Take enough of virtio_net's receive buffers for @need bytes into
- * net->rx_bufs: one chain, or with MRG_RXBUF as many as it takes.
- * Returns 1 with *@nr taken, 0 when virtio_net has not posted enough yet
- * (nothing taken: they go back to its ring untouched), -1 when the frame
- * cannot go up (counted; what was taken is given back empty).
+ * Take enough of virtio_net's receive buffers on host vring @vq for
+ * @need bytes into net->rx_bufs: one chain, or with MRG_RXBUF as many as
+ * it takes.  Returns 1 with *@nr taken, 0 when virtio_net has not posted
+ * enough yet (nothing taken: they go back to its ring untouched), -1 when
+ * the frame cannot go up (counted; what was taken is given back empty).
  */
-static int net_rx_bufs(struct drvbox_net *net, u32 need, u32 *nr)
+static int net_rx_bufs(struct drvbox_net *net, unsigned int vq, u32 need,
+		       u32 *nr)
 {
 	u32 max = virtio_has_feature(&net->vd.vdev, VIRTIO_NET_F_MRG_RXBUF) ?
 		  NET_RX_MAX_BUFS : 1;
@@ -505,9 +558,9 @@ static int net_rx_bufs(struct drvbox_net *net, u32 need, u32 *nr)
 	int ret;
 
 	while (have < need && n < max) {
-		ret = net_pop(net, NET_RX_VQ, true, &net->rx_bufs[n]);
+		ret = net_pop(net, vq, true, &net->rx_bufs[n]);
 		if (!ret) {
-			vdev_unpop(&net->vd, NET_RX_VQ, n);
+			vdev_unpop(&net->vd, vq, n);
 			return 0;
 		}
 		if (ret < 0)
@@ -520,13 +573,13 @@ static int net_rx_bufs(struct drvbox_net *net, u32 need, u32 *nr)
 	}
 	net->stats.rx_dropped++;
 	for (i = 0; i < n; i++)
-		vdev_push_used(&net->vd, NET_RX_VQ, net->rx_bufs[i].head, 0);
+		vdev_push_used(&net->vd, vq, net->rx_bufs[i].head, 0);
 	return -1;
 }
 
 /* The frame into the @nr buffers net_rx_bufs() took, and up it goes. */
-static void net_rx_deliver(struct drvbox_net *net, struct net_rx_frame *f,
-			   u32 nr)
+static void net_rx_deliver(struct drvbox_net *net, struct net_queue *gq,
+			   unsigned int vq, struct net_rx_frame *f, u32 nr)
 {
 	u32 left = sizeof(f->out) + f->len, i;
 
@@ -540,15 +593,15 @@ static void net_rx_deliver(struct drvbox_net *net, struct net_rx_frame *f,
 	if (nr > 1)
 		net->stats.rx_merged++;
 	f->out.num_buffers = cpu_to_virtio16(&net->vd.vdev, nr);
-	net_rx_to_bufs(net, f, nr);
+	net_rx_to_bufs(net, gq, f, nr);
 	for (i = 0; i < nr; i++) {
 		u32 written = min(left, net->rx_bufs[i].total);
 
-		vdev_push_used(&net->vd, NET_RX_VQ, net->rx_bufs[i].head,
-			       written);
+		vdev_push_used(&net->vd, vq, net->rx_bufs[i].head, written);
 		left -= written;
 	}
 	net->stats.rx_packets++;
+	net->stats.rx_queue[gq - net->gq]++;
 	net->stats.rx_bytes += f->len;
 }
 
@@ -571,27 +624,28 @@ static bool net_rx_wanted(struct drvbox_net *net, const struct net_rx_frame *f)
 	}
 }
 
-/* Guest frames to the host.  Returns NULL or the guest's violation. */
-static const char *net_rx(struct drvbox_net *net, bool *rx_done)
+/*
+ * Guest frames of queue @g to the host, into the RX vring of pair g %
+ * curr_pairs (the pairs virtio_net fills; bit set in *@rx_done when it
+ * must hear of them).  Returns NULL or the guest's violation.
+ */
+static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
+			  unsigned long *rx_done)
 {
-	u32 prod = READ_ONCE(net->rings->rx_prod.val);
-	struct net_rx_frame *f;
+	struct net_queue *gq = &net->gq[g];
+	u32 prod = READ_ONCE(gq->rings->rx_prod.val);
+	u32 pairs = clamp_t(u32, READ_ONCE(net->curr_pairs), 1, net->max_pairs);
+	u32 p = g % pairs, nr;
 	const char *bad = NULL;
-	u32 nr;
 
 	/* the entries and slots after the index that announced them */
 	smp_rmb();
-	if (prod - net->rx_cons > NET_DEPTH)
+	if (prod - gq->rx_cons > NET_DEPTH)
 		return "rx_prod index";
-	if (prod == net->rx_cons)
-		return NULL;
-	f = kmalloc(sizeof(*f), GFP_KERNEL);
-	if (!f)
-		return NULL;	/* the next kick tries again */
-	while (net->rx_cons != prod) {
+	while (gq->rx_cons != prod) {
 		int ret;
 
-		bad = net_rx_frame(net, prod, f);
+		bad = net_rx_frame(net, gq, prod, f);
 		if (bad)
 			break;
 		if (!net->vd.status ||
@@ -599,17 +653,17 @@ static const char *net_rx(struct drvbox_net *net, bool *rx_done)
 		    !net_rx_wanted(net, f)) {
 			net->stats.rx_dropped++;	/* nobody to take it */
 		} else {
-			ret = net_rx_bufs(net, sizeof(f->out) + f->len, &nr);
+			ret = net_rx_bufs(net, net_rx_vq(p),
+					  sizeof(f->out) + f->len, &nr);
 			if (!ret)
 				break;	/* wait for virtio_net's refill */
-			*rx_done = true;
+			__set_bit(p, rx_done);
 			if (ret > 0)
-				net_rx_deliver(net, f, nr);
+				net_rx_deliver(net, gq, net_rx_vq(p), f, nr);
 		}
-		net->rx_cons += f->n;
+		gq->rx_cons += f->n;
 	}
-	WRITE_ONCE(net->rings->rx_cons.val, net->rx_cons);
-	kfree(f);
+	WRITE_ONCE(gq->rings->rx_cons.val, gq->rx_cons);
 	return bad;
 }
 
@@ -640,12 +694,8 @@ static void net_config_changed(struct drvbox_net *net, bool changed)
 static bool net_detach(struct drvbox_net *net)
 {
 	net->inc = NULL;
-	net->rings = NULL;
-	net->txd = NULL;
-	net->rxd = NULL;
-	net->tx_slots = NULL;
-	net->rx_slots = NULL;
-	net->irq = NULL;
+	memset(net->gq, 0, sizeof(net->gq));
+	net->nr_gq = 0;
 	return net_update_link(net);
 }
 
@@ -672,37 +722,60 @@ static struct drvbox_net_settings *net_host_settings(struct drvbox_net *net)
 }
 
 /*
- * Publish tx_prod; signal the guest if it asked (tx_event) or @always.
- * net->lock held, net->inc set.
+ * Publish tx_prod of @gq; signal the guest if it asked (tx_event) or
+ * @always.  net->lock held, net->inc set.
  */
-static void net_tx_publish(struct drvbox_net *net, bool always)
+static void net_tx_publish(struct drvbox_net *net, struct net_queue *gq,
+			   bool always)
 {
-	u32 old = net->tx_published, event;
+	u32 old = gq->tx_published, event;
 
 	/* entries and slots before the index that announces them */
 	smp_wmb();
-	WRITE_ONCE(net->rings->tx_prod.val, net->tx_prod);
-	net->tx_published = net->tx_prod;
+	WRITE_ONCE(gq->rings->tx_prod.val, gq->tx_prod);
+	gq->tx_published = gq->tx_prod;
 	smp_mb();	/* tx_prod before we read the guest's event */
-	event = READ_ONCE(net->rings->tx_event.val);
-	if (always || DRVBOX_NEED_EVENT(event, net->tx_prod, old)) {
+	event = READ_ONCE(gq->rings->tx_event.val);
+	if (always || DRVBOX_NEED_EVENT(event, gq->tx_prod, old)) {
 		net->stats.irqs++;
-		drvbox_eventfd_signal(net->irq);
+		drvbox_eventfd_signal(gq->irq);
 	}
 }
 
 /*
- * All RX entries taken: ask for a doorbell at the next one (rx_event),
- * then look once more.  Returns true if one came meanwhile.  net->lock
- * held, net->inc set.
+ * All RX entries of @gq taken: ask for a doorbell at the next one
+ * (rx_event), then look once more.  Returns true if one came meanwhile.
+ * net->lock held, net->inc set.
  */
-static bool net_rx_arm(struct drvbox_net *net)
+static bool net_rx_arm(struct net_queue *gq)
 {
-	if (READ_ONCE(net->rings->rx_prod.val) != net->rx_cons)
+	if (READ_ONCE(gq->rings->rx_prod.val) != gq->rx_cons)
 		return false;	/* waiting for virtio_net's refill */
-	WRITE_ONCE(net->rings->rx_event.val, net->rx_cons);
+	WRITE_ONCE(gq->rings->rx_event.val, gq->rx_cons);
 	smp_mb();	/* the event before we read rx_prod again */
-	return READ_ONCE(net->rings->rx_prod.val) != net->rx_cons;
+	return READ_ONCE(gq->rings->rx_prod.val) != gq->rx_cons;
+}
+
+/*
+ * Guest frames of every queue to the host, then ask for doorbells; sets
+ * *@again if frames came meanwhile.  Returns NULL or the violation.
+ */
+static const char *net_rx_all(struct drvbox_net *net, unsigned long *rx_done,
+			      bool *again)
+{
+	struct net_rx_frame *f;
+	const char *bad = NULL;
+	u32 g;
+
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return NULL;	/* the next kick tries again */
+	for (g = 0; g < net->nr_gq && !bad; g++)
+		bad = net_rx(net, g, f, rx_done);
+	for (g = 0; g < net->nr_gq && !bad; g++)
+		*again |= net_rx_arm(&net->gq[g]);
+	kfree(f);
+	return bad;
 }
 
 static void net_work(struct work_struct *work)
@@ -711,30 +784,33 @@ static void net_work(struct work_struct *work)
 					      struct drvbox_net, work);
 	struct drvbox_domain *d = net->dom;
 	struct drvbox_inc *broken = NULL;
-	bool tx_done = false, rx_done = false, kick = false, changed = false;
-	bool again = false, posted = false;
+	unsigned long tx_done = 0, rx_done = 0, kick = 0;
+	bool changed = false, again = false, posted = false;
 	const char *bad;
+	u32 p;
 
 	mutex_lock(&net->lock);
 	bad = net_tx(net, &tx_done, &kick);
 	if (!bad && net->inc)
-		bad = net_rx(net, &rx_done);
+		bad = net_rx_all(net, &rx_done, &again);
 	if (!bad && net->inc) {
-		again = net_rx_arm(net);
 		posted = net_settings_post(net, net_host_settings(net));
+		/* the settings signal goes to queue 0 */
+		if (posted)
+			__set_bit(0, &kick);
+		for_each_set_bit(p, &kick, NET_MAX_QUEUES)
+			net_tx_publish(net, &net->gq[p], posted && !p);
 	}
-	if ((kick || posted) && net->inc)
-		net_tx_publish(net, posted);
 	if (bad && net->inc) {
 		broken = net->inc;
 		changed = net_detach(net);
 	}
 	/* virtio_net schedules NAPI: let the softirq run when we are done */
 	local_bh_disable();
-	if (tx_done)
-		vdev_interrupt(&net->vd, NET_TX_VQ);
-	if (rx_done)
-		vdev_interrupt(&net->vd, NET_RX_VQ);
+	for_each_set_bit(p, &tx_done, NET_MAX_QUEUES)
+		vdev_interrupt(&net->vd, net_tx_vq(p));
+	for_each_set_bit(p, &rx_done, NET_MAX_QUEUES)
+		vdev_interrupt(&net->vd, net_rx_vq(p));
 	local_bh_enable();
 	mutex_unlock(&net->lock);
 	net_config_changed(net, changed);
@@ -756,8 +832,11 @@ static void net_work(struct work_struct *work)
  * @d: the domain, not yet visible; blk_domain_init() has laid out its
  *	queues already
  *
- * Each net export gets the next doorbell/vector and NET_RING_STRIDE bytes
- * of the shared area (rings, then TX and RX slots), after the block ones.
+ * Each net export gets a queue per vCPU (at most NET_MAX_QUEUES, and as
+ * many doorbells/vectors as are left), each with the next doorbell/vector
+ * and NET_RING_STRIDE bytes of the shared area (rings, then TX and RX
+ * slots), after the block ones.  The guest serves as many of them as its
+ * NIC has RX queues.
  *
  * Return: 0, -ENOMEM, -ENOSPC when the doorbells run out, or an error of
  * the netdevice notifier chain.
@@ -788,9 +867,13 @@ int net_domain_init(struct drvbox_domain *d)
 		net->dom = d;
 		net->index = i;
 		strscpy(net->dev, d->exports[i].spec + 4, sizeof(net->dev));
-		net->queue = d->nr_doorbells++;
+		net->queue = d->nr_doorbells;
+		net->nr_queues = min3(max(d->vcpus, 1U), (u32)NET_MAX_QUEUES,
+				      DRVBOX_MAX_DOORBELLS - d->nr_doorbells);
+		d->nr_doorbells += net->nr_queues;
 		net->ring_offset = PAGE_ALIGN(d->shared_bytes);
-		d->shared_bytes = net->ring_offset + NET_RING_STRIDE;
+		d->shared_bytes = net->ring_offset +
+				  net->nr_queues * NET_RING_STRIDE;
 		mutex_init(&net->lock);
 		vdev_setup(&net->vd, &net_vdev_ops, &net->lock, &net->config,
 			   sizeof(net->config));
@@ -822,7 +905,7 @@ void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 			continue;
 		strscpy(r->name, net->dev, sizeof(r->name));
 		r->type = DRVBOX_GUEST_DEV_NET;
-		r->nr_queues = 1;
+		r->nr_queues = net->nr_queues;
 		r->queue_depth = NET_DEPTH;
 		r->slot_size = DRVBOX_NET_SLOT_SIZE;
 		r->first_queue_index = net->queue;
@@ -835,11 +918,12 @@ void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 	host->export_seq = 1;
 }
 
-static const char *net_validate(const struct drvbox_net_export_state *s)
+static const char *net_validate(const struct drvbox_net *net,
+				const struct drvbox_net_export_state *s)
 {
 	u32 i;
 
-	if (s->nr_queues != 1)
+	if (!s->nr_queues || s->nr_queues > net->nr_queues)
 		return "export nr_queues";
 	if (s->flags & ~NET_KNOWN_FLAGS)
 		return "export flags";
@@ -877,11 +961,17 @@ static void net_configure(struct drvbox_net *net,
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_ECN);
+	/* as many queue pairs as the guest NIC has queues for us */
+	net->max_pairs = s->nr_queues;
+	net->curr_pairs = 1;
+	if (net->max_pairs > 1)
+		net->vd.features |= BIT_ULL(VIRTIO_NET_F_MQ);
 	memset(&net->config, 0, sizeof(net->config));
 	memcpy(net->config.mac, s->mac, ETH_ALEN);
 	/* the transport is little-endian only (VERSION_1) */
 	net->config.status = (__force __virtio16)cpu_to_le16(0);
-	net->config.max_virtqueue_pairs = (__force __virtio16)cpu_to_le16(1);
+	net->config.max_virtqueue_pairs =
+		(__force __virtio16)cpu_to_le16(net->max_pairs);
 	memcpy(net->mac, s->mac, ETH_ALEN);
 	net_settings_first(net, s->mac, s->mtu, s->max_mtu);
 	net->configured = true;
@@ -895,12 +985,12 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	bool first = false, changed = false;
 	struct drvbox_net_settings want;
 	const char *bad;
-	u8 *q;
+	u32 g;
 
-	if (net->queue >= inc->nr_irqs)
+	if (net->queue + net->nr_queues > inc->nr_irqs)
 		return;	/* no irqfds yet: look again later */
 	net->last_inc = inc->number;
-	bad = net_validate(s);
+	bad = net_validate(net, s);
 	if (bad) {
 		net_violation(d, net, bad);
 		return;
@@ -925,28 +1015,31 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 			d->name, net->dev, s->mac, net->mac, want.mac);
 		goto out;
 	}
-	q = inc->shared + net->ring_offset;
-	net->rings = (struct drvbox_net_rings *)q;
-	net->txd = (struct drvbox_net_desc *)(net->rings + 1);
-	net->rxd = net->txd + NET_DEPTH;
-	net->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
-	net->rx_slots = net->tx_slots + NET_DEPTH * DRVBOX_NET_SLOT_SIZE;
-	net->irq = inc->irqs[net->queue];
-	/* a fresh shared area: all indices are zero */
-	net->tx_prod = 0;
-	net->tx_published = 0;
-	net->tx_cons = 0;
-	net->rx_cons = 0;
-	/* a doorbell at the first RX entry, none for TX room until we wait */
-	WRITE_ONCE(net->rings->rx_event.val, 0);
-	WRITE_ONCE(net->rings->tx_room_event.val, BIT(31));
-	net->tx_room_wait = false;
+	memset(net->gq, 0, sizeof(net->gq));
+	for (g = 0; g < s->nr_queues; g++) {
+		struct net_queue *gq = &net->gq[g];
+		u8 *q = inc->shared + net->ring_offset + g * NET_RING_STRIDE;
+
+		gq->rings = (struct drvbox_net_rings *)q;
+		gq->txd = (struct drvbox_net_desc *)(gq->rings + 1);
+		gq->rxd = gq->txd + NET_DEPTH;
+		gq->tx_slots = q + DRVBOX_NET_SLOTS_OFFSET;
+		gq->rx_slots = gq->tx_slots + NET_DEPTH * DRVBOX_NET_SLOT_SIZE;
+		gq->irq = inc->irqs[net->queue + g];
+		/*
+		 * A fresh shared area: all indices are zero.  A doorbell at
+		 * the first RX entry, none for TX room until we wait.
+		 */
+		WRITE_ONCE(gq->rings->rx_event.val, 0);
+		WRITE_ONCE(gq->rings->tx_room_event.val, BIT(31));
+	}
+	net->nr_gq = s->nr_queues;
 	net->guest_link = s->flags & DRVBOX_NET_F_LINK_UP;
 	net->inc = inc;
 	net->error[0] = '\0';
 	changed = net_update_link(net);
-	pr_info("domain %s: net:%s ready in incarnation %u: MAC %pM, MTU %u, link %s\n",
-		d->name, net->dev, inc->number, s->mac, s->mtu,
+	pr_info("domain %s: net:%s ready in incarnation %u: MAC %pM, MTU %u, %u queue(s), link %s\n",
+		d->name, net->dev, inc->number, s->mac, s->mtu, net->nr_gq,
 		net->guest_link ? "up" : "down");
 out:
 	mutex_unlock(&net->lock);
@@ -1051,7 +1144,8 @@ void net_doorbell(struct drvbox_domain *d, unsigned int doorbell)
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net = d->net[i];
 
-		if (net && doorbell == net->queue) {
+		if (net && doorbell >= net->queue &&
+		    doorbell < net->queue + net->nr_queues) {
 			/* a statistic only: racy increments lose nothing else */
 			WRITE_ONCE(net->stats.doorbells, net->stats.doorbells + 1);
 			net_kick(net);
@@ -1107,6 +1201,17 @@ void net_status_fill(struct drvbox_domain *d)
 }
 
 /* One line of /sys/kernel/drvbox/domains/NAME/exports (d->lock held). */
+/* " NAME=a,b,...": @nr counters of @v */
+static void net_sysfs_per_queue(char *buf, ssize_t *n, const char *name,
+				const u64 *v, u32 nr)
+{
+	u32 q;
+
+	*n += sysfs_emit_at(buf, *n, "%s", name);
+	for (q = 0; q < nr; q++)
+		*n += sysfs_emit_at(buf, *n, "%s%llu", q ? "," : "", v[q]);
+}
+
 bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 {
 	struct drvbox_net *net = d->net[i];
@@ -1139,7 +1244,7 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d\n",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, want.mac,
@@ -1151,6 +1256,15 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    st.doorbells, st.irqs, guest_tx_errors,
 			    guest_rx_dropped, want.seq, ack,
 			    settings_error);
+	/* the queues: attached, virtio_net's pairs, frames by guest queue */
+	*n += sysfs_emit_at(buf, *n, " queues=%u pairs=%u/%u",
+			    net->nr_gq, READ_ONCE(net->curr_pairs),
+			    net->max_pairs);
+	net_sysfs_per_queue(buf, n, " tx_by_queue=", st.tx_queue,
+			    net->nr_queues);
+	net_sysfs_per_queue(buf, n, " rx_by_queue=", st.rx_queue,
+			    net->nr_queues);
+	*n += sysfs_emit_at(buf, *n, "\n");
 	mutex_unlock(&net->lock);
 	return true;
 }

@@ -10,7 +10,9 @@
  *    (MAC_TABLE_SET) and the MAC address (MAC_ADDR_SET).  virtio_net waits
  *    for each command by spinning on the used ring, in 6.1 even with
  *    bottom halves off, so a command is handled inside the notify that
- *    sent it (net_ctrl_kick(), any context) and never waits for a worker;
+ *    sent it (net_ctrl_kick(), any context) and never waits for a worker.
+ *    The same vring carries VQ_PAIRS_SET (with MQ): how many RX/TX pairs
+ *    virtio_net uses, which only the mediator needs (net->curr_pairs);
  *  - a netdevice notifier on the interface: up/down and MTU, which virtio
  *    has no command for.  At NETDEV_REGISTER it also sets the interface's
  *    MTU range to what the guest NIC takes (no VIRTIO_NET_F_MTU: with it
@@ -106,16 +108,36 @@ static bool net_ctrl_mac_table(struct drvbox_net *net,
 	return true;
 }
 
-/* One command; returns VIRTIO_NET_OK or VIRTIO_NET_ERR.  want_lock held. */
-static u8 net_ctrl_cmd(struct drvbox_net *net, const struct net_ctrl_cmd *c)
+/*
+ * One command; returns VIRTIO_NET_OK or VIRTIO_NET_ERR, and sets
+ * *@setting when it changed what the guest NIC must do.  want_lock held.
+ */
+static u8 net_ctrl_cmd(struct drvbox_net *net, const struct net_ctrl_cmd *c,
+		       bool *setting)
 {
 	struct virtio_device *vdev = &net->vd.vdev;
 	struct virtio_net_ctrl_hdr hdr;
 	u8 on, mac[ETH_ALEN];
+	__le16 pairs;
+	u16 n;
 
+	*setting = true;
 	if (!net_ctrl_read(c, 0, &hdr, sizeof(hdr)))
 		return VIRTIO_NET_ERR;
 	switch (hdr.class) {
+	case VIRTIO_NET_CTRL_MQ:
+		/* which RX vrings virtio_net fills: the mediator's business */
+		*setting = false;
+		if (!virtio_has_feature(vdev, VIRTIO_NET_F_MQ) ||
+		    hdr.cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET ||
+		    c->len != sizeof(hdr) + sizeof(pairs))
+			return VIRTIO_NET_ERR;
+		net_ctrl_read(c, sizeof(hdr), &pairs, sizeof(pairs));
+		n = le16_to_cpu(pairs);
+		if (n < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > net->max_pairs)
+			return VIRTIO_NET_ERR;
+		WRITE_ONCE(net->curr_pairs, n);
+		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_RX:
 		if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) ||
 		    c->len != sizeof(hdr) + 1)
@@ -178,31 +200,34 @@ static void net_want_changed(struct drvbox_net *net)
 void net_ctrl_kick(struct drvbox_net *net)
 {
 	struct drvbox_vdev *v = &net->vd;
+	unsigned int ctrl = net_ctrl_vq(net);
 	struct vdev_seg segs[NET_CTRL_SEGS];
 	unsigned long flags;
 	bool changed = false;
 	u16 head;
 
 	spin_lock_irqsave(&net->want_lock, flags);
-	while (vdev_pop_head(v, NET_CTRL_VQ, &head)) {
+	while (vdev_pop_head(v, ctrl, &head)) {
 		struct net_ctrl_cmd c = { .segs = segs };
 		const struct vdev_seg *ack;
-		int n = vdev_walk(v, NET_CTRL_VQ, head, segs, ARRAY_SIZE(segs));
-		u8 status;
+		int n = vdev_walk(v, ctrl, head, segs, ARRAY_SIZE(segs));
+		bool setting = false;
+		u8 status = VIRTIO_NET_ERR;
 
 		/* readable command, then exactly one writable ack byte */
 		if (n < 2 || !segs[n - 1].writable) {
-			vdev_discard(v, NET_CTRL_VQ, head);
+			vdev_discard(v, ctrl, head);
 			continue;
 		}
 		for (c.n = 0; c.n < n - 1 && !segs[c.n].writable; c.n++)
 			c.len += segs[c.n].len;
 		ack = &segs[n - 1];
-		status = c.n == n - 1 ? net_ctrl_cmd(net, &c) : VIRTIO_NET_ERR;
-		if (status == VIRTIO_NET_OK)
+		if (c.n == n - 1)
+			status = net_ctrl_cmd(net, &c, &setting);
+		if (status == VIRTIO_NET_OK && setting)
 			changed = true;
 		*(u8 *)ack->addr = status;
-		vdev_push_used(v, NET_CTRL_VQ, head, 1);
+		vdev_push_used(v, ctrl, head, 1);
 	}
 	if (changed)
 		net_want_changed(net);

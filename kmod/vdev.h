@@ -28,8 +28,11 @@
 
 #include "drvbox.h"
 
-/* The most host vrings any export asks for (blk: one per queue). */
-#define VDEV_MAX_VQS		DRVBOX_EXPORT_MAX_QUEUES
+/*
+ * The most host vrings any export asks for: blk one per queue, net an RX
+ * and a TX vring per queue pair and the control vring.
+ */
+#define VDEV_MAX_VQS		(2 * DRVBOX_EXPORT_MAX_QUEUES + 1)
 
 /* The device side of one host vring (host-private memory). */
 struct vdev_vq {

@@ -278,12 +278,19 @@ struct drvbox_queue_rings {
  * ===============
  *
  * An export request of type DRVBOX_GUEST_DEV_NET asks the stub to hand
- * the guest netdev @name to the host.  It has one queue (nr_queues 1):
- * doorbell and MSI-X vector first_queue_index.  At ring_offset in the
- * shared area lies struct drvbox_net_rings, then queue_depth TX entries,
- * then queue_depth RX entries (struct drvbox_net_desc); the data slots
- * follow at ring_offset + DRVBOX_NET_SLOTS_OFFSET: queue_depth TX slots,
- * then queue_depth RX slots, slot_size bytes each.  Unlike block data,
+ * the guest netdev @name to the host, over nr_queues queues (the host
+ * offers 1..DRVBOX_EXPORT_MAX_QUEUES; the stub serves as many as the
+ * netdev has RX queues, at most that, and answers the count).  Queue q
+ * has doorbell and MSI-X vector first_queue_index + q, and its own rings
+ * and slots at ring_offset + q * ring_stride: struct drvbox_net_rings,
+ * then queue_depth TX entries, then queue_depth RX entries (struct
+ * drvbox_net_desc); the data slots follow at + DRVBOX_NET_SLOTS_OFFSET:
+ * queue_depth TX slots, then queue_depth RX slots, slot_size bytes each.
+ * Frames the host posts on any queue go out on the netdev (its driver
+ * picks the NIC's TX queue); a frame the NIC received on RX queue r goes
+ * to the host through queue r % nr_queues (a flow stays on one RX queue,
+ * so it stays in order).  The settings signal (below) comes on queue 0's
+ * vector.  Unlike block data,
  * net slots live in the shared area, not in guest RAM: the stub copies
  * every frame between a slot and an skb anyway, so the isolated driver
  * never DMAs into them, and the host needs no address from the guest.
@@ -323,7 +330,7 @@ struct drvbox_queue_rings {
  * or down, MTU, MAC address, promiscuous, all-multicast, the multicast
  * and secondary unicast address lists) is in the host page's
  * net_settings[] (same index as the export).  The host fills it, then
- * bumps seq (release) and signals the queue's vector; seq 0 means the
+ * bumps seq (release) and signals queue 0's vector; seq 0 means the
  * host has asked nothing yet: the stub leaves the netdev as it found it
  * (up, its own MAC and MTU, multicast for its own stack).  The stub
  * applies every seq it sees, then writes it to settings_ack in its answer
@@ -428,7 +435,7 @@ struct drvbox_net_settings {
  * when the request's type is DRVBOX_GUEST_DEV_NET)
  * @state: enum drvbox_export_state_val
  * @error: negative errno when ERROR
- * @nr_queues: 1
+ * @nr_queues: queues the stub serves, 1..the request's nr_queues
  * @flags: DRVBOX_NET_F_*; the stub updates LINK_UP whenever the carrier
  *	of the netdev changes and rings DRVBOX_DB_CONTROL; the rest is fixed
  *	once READY

@@ -57,6 +57,7 @@
  *   net-rx-long   incarnation 1, tick 10: a two-slot frame, no GSO, longer
  *                 than the MTU range announced (1500) allows
  *   net-tx-cons   incarnation 1, tick 10: tx_cons far beyond tx_prod
+ *   net-queues    incarnation 1: answer one queue more than offered
  *   net-mac       from incarnation 2 on, announce another MAC
  *   net-stall     incarnation 1: never consume TX, never post RX
  * Each incarnation appends "NAME N pid ram-zero=0|1" to fake_vmm.log next
@@ -396,7 +397,10 @@ static int net_setup(struct drvbox_shared_host *host, struct drvbox_shared_guest
 		f->irq = irqs[r->first_queue_index];
 		f->db = dbs[r->first_queue_index];
 		f->st = st;
+		/* queue 0 only: the host maps every pair onto it */
 		st->nr_queues = 1;
+		if (inc == 1 && !strcmp(mode, "net-queues"))
+			st->nr_queues = r->nr_queues + 1;
 		st->flags = DRVBOX_NET_F_LINK_UP;
 		memcpy(st->mac, "\x52\x54\x00\xdb\x10", 5);
 		st->mac[5] = (unsigned char)e;

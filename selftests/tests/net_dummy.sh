@@ -33,7 +33,7 @@ guest_mac=$("$DRVBOX" status $D | sed -n 's/^ *net *dummy0 *\([0-9a-f:]*\).*/\1/
 [ -n "$guest_mac" ] || { "$DRVBOX" status $D | sed 's/^/# status: /'; fail "the guest did not report dummy0"; }
 expect_eq "host interface MAC" "$(cat /sys/class/net/$NET_DEV/address)" "$guest_mac"
 expect_eq "MTU" "$(cat /sys/class/net/$NET_DEV/mtu)" 1500
-dmesg_since_mark | grep -q "domain $D: net:dummy0 ready in incarnation 1: MAC $guest_mac, MTU 1500, link up" ||
+dmesg_since_mark | grep -q "domain $D: net:dummy0 ready in incarnation 1: MAC $guest_mac, MTU 1500, 1 queue(s), link up" ||
 	fail "the host log does not show the export ready with link up"
 
 ip netns add $NET_NS || fail "netns add"

@@ -117,19 +117,30 @@ nvme_host_holds() {
 	log "after stop: /dev/$ns on the host holds the $mib MiB written through the domain"
 }
 
-# The test host's two e1000e NICs, by MAC: one to isolate, one that stays
-# native (the far end of the wire).
+# The test host's NIC pairs, by MAC: one to isolate, one that stays native
+# (the far end of the wire).  Two e1000e (single queue) on one hub, two
+# igb (82576, multi-queue) on another.
 MAC_ISO=52:54:00:db:00:01
 MAC_NAT=52:54:00:db:00:02
+MAC_IGB_ISO=52:54:00:db:00:11
+MAC_IGB_NAT=52:54:00:db:00:12
 
-# nic_pair: set ISO/ISOIF and NAT/NATIF (BDF and interface) or skip; the
-# isolated NIC's interface is taken down and flushed, ready to pass through.
+# nic_pair [igb]: set ISO/ISOIF and NAT/NATIF (BDF and interface) of the
+# e1000e pair (or the igb pair) or skip, and NIC_DRIVER, MAC_ISO and
+# MAC_NAT to the pair's; the isolated NIC's interface is taken down and
+# flushed, ready to pass through.
 nic_pair() {
+	NIC_DRIVER=e1000e
+	if [ "${1:-}" = igb ]; then
+		NIC_DRIVER=igb
+		MAC_ISO=$MAC_IGB_ISO
+		MAC_NAT=$MAC_IGB_NAT
+	fi
 	ISO=$(nic_bdf $MAC_ISO)
 	NAT=$(nic_bdf $MAC_NAT)
-	pci_need "$ISO" "e1000e with MAC $MAC_ISO"
-	[ -n "$NAT" ] || skip "no e1000e with MAC $MAC_NAT"
-	[ "$(pci_driver "$ISO")" = e1000e ] || skip "$ISO is on '$(pci_driver "$ISO")', not e1000e"
+	pci_need "$ISO" "$NIC_DRIVER with MAC $MAC_ISO"
+	[ -n "$NAT" ] || skip "no $NIC_DRIVER with MAC $MAC_NAT"
+	[ "$(pci_driver "$ISO")" = $NIC_DRIVER ] || skip "$ISO is on '$(pci_driver "$ISO")', not $NIC_DRIVER"
 	ISOIF=$(nic_name "$ISO")
 	NATIF=$(nic_name "$NAT")
 	log "isolated: $ISO ($ISOIF), native: $NAT ($NATIF)"
@@ -137,12 +148,12 @@ nic_pair() {
 	ip link set "$ISOIF" down
 }
 
-# nic_returned: after drvbox stop, the isolated NIC is on the host's e1000e
-# again and has its interface (ISOIF, re-read: the name may change) with
-# its own MAC.
+# nic_returned: after drvbox stop, the isolated NIC is on the host's
+# driver (NIC_DRIVER) again and has its interface (ISOIF, re-read: the
+# name may change) with its own MAC.
 nic_returned() {
 	local i
-	wait_driver "$ISO" e1000e 30
+	wait_driver "$ISO" "$NIC_DRIVER" 30
 	for i in $(seq 20); do
 		ISOIF=$(nic_name "$ISO")
 		[ -n "$ISOIF" ] && break
