@@ -96,22 +96,33 @@ iperf_run() {
 	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print("%.2f Mbit/s, %d retransmits" % (e["sum_received"]["bits_per_second"]/1e6, e["sum_sent"].get("retransmits", 0)))' /tmp/$D.iperf
 }
 
-# udp_run LABEL [-R]: 10 s of UDP, 1400-byte datagrams at 10 Mbit/s (a
-# rate both paths carry here; make bench measures the most they carry) to
-# the native side (-R: from it); fails if 10 % or more were lost; prints
-# what was delivered
-udp_run() {
+# udp_once [-R]: 10 s of UDP, 1400-byte datagrams at 10 Mbit/s to the
+# native side (-R: from it); prints what was delivered; false if 10 % or
+# more were lost
+udp_once() {
 	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1
 	sleep 0.5
-	iperf3 -c 10.213.8.2 -u -b 10M -l 1400 -t 10 ${2:-} -J >/tmp/$D.udp 2>&1 ||
-		{ tail -n 20 /tmp/$D.udp | sed 's/^/# iperf3: /'; fail "$1: iperf3 UDP failed"; }
-	python3 - /tmp/$D.udp "$1" <<'PY' || fail "$1: UDP through the interface"
+	iperf3 -c 10.213.8.2 -u -b 10M -l 1400 -t 10 ${1:-} -J >/tmp/$D.udp 2>&1 ||
+		{ tail -n 20 /tmp/$D.udp | sed 's/^/# iperf3: /'; echo "iperf3 UDP failed"; return 1; }
+	python3 - /tmp/$D.udp <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["end"]["sum"]
 got = s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e6
 print("%.2f Mbit/s delivered, %.2f %% lost" % (got, s["lost_percent"]))
 sys.exit(0 if got > 0 and s["lost_percent"] < 10 else 1)
 PY
+}
+# udp_run LABEL [-R]: udp_once (a rate both paths carry here; make bench
+# measures the most they carry), once more if 10 % or more were lost (a
+# 6.12 run lost 73 % of one 10 s run from the native side, with nothing
+# dropped by the stub or the mediator: in the nested guest's NIC or the
+# emulator); fails the test if the second run loses as much
+udp_run() {
+	local r
+	r=$(udp_once "${2:-}") && { echo "$r"; return 0; }
+	log "$1: UDP: $r; once more"
+	r=$(udp_once "${2:-}") || fail "$1: UDP through the interface: $r"
+	echo "$r (second run)"
 }
 
 ping_both isolated
@@ -122,7 +133,8 @@ for f in tx-checksumming rx-checksumming tcp-segmentation-offload; do
 	ethtool -k "$NET_DEV" | grep -q "^$f: on" ||
 		fail "$f is not on: $(ethtool -k "$NET_DEV" | grep -E 'checksumming|scatter')"
 done
-log "isolated iperf3 TCP 20 s: $(iperf_run isolated 20)"
+r=$(iperf_run isolated 20) || fail "isolated iperf3 TCP 20 s: $r"
+log "isolated iperf3 TCP 20 s: $r"
 tx_csum=$(net_stat $D tx_csum)
 rx_csum=$(net_stat $D rx_csum_valid)
 [ "${tx_csum:-0}" -gt 0 ] || fail "no frame left with checksum offload: $(net_exports $D)"
@@ -136,7 +148,8 @@ log "TSO: $tx_gso frames sent for segmentation, $(( $(net_stat $D tx_bytes) / $(
 # every frame the host posted left the stub (a TSO frame it could not
 # rebuild would be counted here, and TCP would crawl on retransmits)
 expect_eq "stub TX errors" "$(net_stat $D guest_tx_errors)" 0
-log "isolated iperf3 TCP 20 s from the native side: $(iperf_run isolated-rx 20 -R)"
+r=$(iperf_run isolated-rx 20 -R) || fail "isolated iperf3 TCP 20 s from the native side: $r"
+log "isolated iperf3 TCP 20 s from the native side: $r"
 # the guest's GRO merged the stream's frames, which crossed over chains of
 # RX slots as GSO frames
 rx_gso=$(net_stat $D rx_gso)
@@ -148,8 +161,10 @@ expect_eq "MRG_RXBUF negotiated" "$(cut -c16 /sys/class/net/$NET_DEV/device/feat
 rx_merged=$(net_stat $D rx_merged)
 [ "${rx_merged:-0}" -gt 0 ] || fail "no frame went up over several receive buffers: $(net_exports $D)"
 log "MRG_RXBUF: $rx_merged frames over several receive buffers"
-log "isolated iperf3 UDP 10 s: $(udp_run isolated)"
-log "isolated iperf3 UDP 10 s from the native side: $(udp_run isolated-rx -R)"
+r=$(udp_run isolated) || fail "isolated iperf3 UDP 10 s: $r"
+log "isolated iperf3 UDP 10 s: $r"
+r=$(udp_run isolated-rx -R) || fail "isolated iperf3 UDP 10 s from the native side: $r"
+log "isolated iperf3 UDP 10 s from the native side: $r"
 # no frame too big for a slot that was not a GSO frame
 "$DRVBOX" logs $D | grep 'larger than a slot' | head -n 3 | sed 's/^/# log: /'
 "$DRVBOX" logs $D | grep -q 'larger than a slot' && fail "the stub dropped frames larger than a slot"
@@ -316,10 +331,14 @@ ip addr add fd88::1/64 dev "$NET_DEV" nodad
 ip link set "$NET_DEV" up
 wait_until 60 carrier 1 || fail "no carrier on the native $NET_DEV"
 ping_both native
-log "native iperf3 TCP 20 s: $(iperf_run native 20)"
-log "native iperf3 TCP 20 s from the other side: $(iperf_run native-rx 20 -R)"
-log "native iperf3 UDP 10 s: $(udp_run native)"
-log "native iperf3 UDP 10 s from the other side: $(udp_run native-rx -R)"
+r=$(iperf_run native 20) || fail "native iperf3 TCP 20 s: $r"
+log "native iperf3 TCP 20 s: $r"
+r=$(iperf_run native-rx 20 -R) || fail "native iperf3 TCP 20 s from the other side: $r"
+log "native iperf3 TCP 20 s from the other side: $r"
+r=$(udp_run native) || fail "native iperf3 UDP 10 s: $r"
+log "native iperf3 UDP 10 s: $r"
+r=$(udp_run native-rx -R) || fail "native iperf3 UDP 10 s from the other side: $r"
+log "native iperf3 UDP 10 s from the other side: $r"
 ip addr flush dev "$NET_DEV"
 ip link set "$NET_DEV" down
 cleanup
