@@ -29,24 +29,8 @@ nic_pair
 NS=drvbox-nat
 D=ne0
 
-cleanup() {
-	"$DRVBOX" stop $D >/dev/null 2>&1
-	ip netns pids $NS 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del $NS 2>/dev/null
-	unload_drvbox
-}
-trap cleanup EXIT
-unload_drvbox
-load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
-dmesg_mark
-
-# the native side: its own netns, so traffic must cross the hub
-ip netns add $NS || fail "ip netns add"
-ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
-ip -n $NS addr add 10.213.8.2/24 dev "$NATIF"
+nic_wire_setup $D $NS 10.213.8.2/24
 ip -n $NS addr add fd88::2/64 dev "$NATIF" nodad
-ip -n $NS link set "$NATIF" up
-ip -n $NS link set lo up
 ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
 
 t0=$(date +%s)
@@ -341,6 +325,6 @@ r=$(udp_run native-rx -R) || fail "native iperf3 UDP 10 s from the other side: $
 log "native iperf3 UDP 10 s from the other side: $r"
 ip addr flush dev "$NET_DEV"
 ip link set "$NET_DEV" down
-cleanup
+nic_wire_cleanup
 trap - EXIT
 dmesg_check_clean net_e1000e

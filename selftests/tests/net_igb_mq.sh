@@ -27,22 +27,7 @@ nic_pair igb
 NS=drvbox-mq
 D=mq0
 
-cleanup() {
-	"$DRVBOX" stop $D >/dev/null 2>&1
-	ip netns pids $NS 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del $NS 2>/dev/null
-	unload_drvbox
-}
-trap cleanup EXIT
-unload_drvbox
-load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
-dmesg_mark
-
-ip netns add $NS || fail "ip netns add"
-ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
-ip -n $NS addr add 10.213.9.2/24 dev "$NATIF"
-ip -n $NS link set "$NATIF" up
-ip -n $NS link set lo up
+nic_wire_setup $D $NS 10.213.9.2/24
 
 "$DRVBOX" run --name $D --driver igb --pci "$ISO" --export net:eth0 \
 	--cpus 2 --timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
@@ -145,6 +130,6 @@ expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)"
 
 "$DRVBOX" stop $D >/dev/null || fail "drvbox stop failed"
 nic_returned
-cleanup
+nic_wire_cleanup
 trap - EXIT
 dmesg_check_clean net_igb_mq

@@ -148,6 +148,31 @@ nic_pair() {
 	ip link set "$ISOIF" down
 }
 
+# nic_wire_setup DOMAIN NS ADDR/LEN: for a test that isolates ISO in domain
+# DOMAIN against NAT native in netns NS (with ADDR on it and lo up): a
+# cleanup trap that stops the domain and removes the netns, drvbox.ko
+# loaded with the real VMM, and the kernel log marked.
+nic_wire_setup() {
+	NIC_DOM=$1
+	NIC_NS=$2
+	trap nic_wire_cleanup EXIT
+	unload_drvbox
+	load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
+	dmesg_mark
+	# the native side: its own netns, so traffic must cross the hub
+	ip netns add "$NIC_NS" || fail "ip netns add"
+	ip link set "$NATIF" netns "$NIC_NS" || fail "moving $NATIF to $NIC_NS"
+	ip -n "$NIC_NS" addr add "$3" dev "$NATIF"
+	ip -n "$NIC_NS" link set "$NATIF" up
+	ip -n "$NIC_NS" link set lo up
+}
+nic_wire_cleanup() {
+	"$DRVBOX" stop "$NIC_DOM" >/dev/null 2>&1
+	ip netns pids "$NIC_NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$NIC_NS" 2>/dev/null
+	unload_drvbox
+}
+
 # nic_returned: after drvbox stop, the isolated NIC is on the host's
 # driver (NIC_DRIVER) again and has its interface (ISOIF, re-read: the
 # name may change) with its own MAC.
