@@ -9,7 +9,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export BENCH_OUT="${1:?usage: bench/inside.sh OUTDIR [CASE...]}"
 shift
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(blk nvme net idle boot scale)
+[ ${#cases[@]} -gt 0 ] || cases=(blk nvme net netmq idle boot scale)
 mkdir -p "$BENCH_OUT"
 # Only the cases run now start afresh: `bench/run blk` after a full run
 # replaces blk's figures and keeps the others (each case measures native

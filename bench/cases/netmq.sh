@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# How the isolated NIC scales with queue pairs: the test host's two igb
+# (82576, multi-queue) share their own wire; the far one is native in a
+# netns (iperf3 servers).  The near one first on the test host's igb
+# (native), then passed through to a domain with 2 vCPUs running the stock
+# igb, whose eth0 the host gets back as a virtio_net interface with 2
+# queue pairs (isolated).  On both, with 1 and then 2 combined channels
+# (`ethtool -L`): 8 TCP streams from the far side (-R: RX, spread by the
+# igb's RSS) and 8 to it (TX), Mbit/s.
+. "$(dirname "$0")/../lib.sh"
+. "$BENCH_DIR/../selftests/tests/pci_lib.sh"
+. "$BENCH_DIR/../selftests/tests/net_lib.sh"
+
+command -v iperf3 >/dev/null || fail "iperf3 is not installed (make install-deps)"
+host_module virtio_net || fail "no virtio_net"
+secs=$(quick_or 10 4)
+NS=bench-mq
+nic_pair igb
+bench_start
+trap 'stop_all_domains; ip netns pids $NS 2>/dev/null | xargs -r kill; ip netns del $NS 2>/dev/null; rmmod drvbox 2>/dev/null' EXIT
+
+ip netns add $NS || fail "ip netns add"
+ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
+ip -n $NS addr add 10.213.10.2/24 dev "$NATIF"
+ip -n $NS link set "$NATIF" up
+ip -n $NS link set lo up
+
+# up_on DEV: address, link up, carrier, a first exchange (hub, ARP)
+up_on() {
+	ip addr add 10.213.10.1/24 dev "$1" || fail "address on $1"
+	ip link set "$1" up || fail "$1 up"
+	wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
+	busybox ping -4 -q -c 5 -W 5 10.213.10.2 >/dev/null 2>&1 || fail "no ping over $1"
+}
+
+# streams8 [-R]: 8 TCP streams for $secs s; Mbit/s received
+streams8() {
+	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "iperf3 server"
+	sleep 0.5
+	iperf3 -c 10.213.10.2 -P 8 -t "$secs" ${1:-} -J | python3 -c '
+import json, sys
+print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
+}
+
+# measure DEV: '"pairs_1": {...}, "pairs_2": {...}' of this side
+measure() {
+	local p rx tx out=""
+	for p in 1 2; do
+		ethtool -L "$1" combined "$p" || fail "ethtool -L $1 combined $p"
+		sleep 2	# the driver re-creates its queues (igb: a reset)
+		wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
+		rx=$(streams8 -R) || fail "iperf3 -R over $1 ($p pairs) failed"
+		tx=$(streams8) || fail "iperf3 over $1 ($p pairs) failed"
+		log "$1, $p queue pair(s): RX $rx Mbit/s, TX $tx Mbit/s" >&2
+		out="$out${out:+, }\"pairs_$p\": {\"rx_mbit\": $rx, \"tx_mbit\": $tx}"
+	done
+	echo "$out"
+}
+
+up_on "$ISOIF"
+native=$(measure "$ISOIF") || fail "native: $(echo "$native" | grep -m1 FAIL)"
+ethtool -L "$ISOIF" combined 2 >/dev/null 2>&1
+ip addr flush dev "$ISOIF"
+ip link set "$ISOIF" down
+
+bench_domain_up bmq --driver igb --pci "$ISO" --export net:eth0 --cpus 2
+wait_until 120 "bmq's host interface" net_has_dev bmq
+dev=$(net_host_dev bmq)
+up_on "$dev"
+isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
+log "bmq: $(net_exports bmq | grep -o 'queues=.*')" >&2
+"$DRVBOX" stop bmq >/dev/null || fail "stop bmq failed"
+python3 - "$BENCH_OUT/netmq.json" "$secs" "{$native}" "{$isolated}" <<'PY'
+import json, sys
+nat, iso = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+out = {"seconds": int(sys.argv[2]), "streams": 8}
+for p in nat:
+    out[p] = {"native": nat[p], "isolated": iso[p]}
+json.dump(out, open(sys.argv[1], "w"))
+PY
