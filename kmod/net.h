@@ -5,7 +5,9 @@
  *
  *   host virtio_net --(host vrings)--> virtio_transport.c (struct
  *     drvbox_vdev: virtio_config_ops, chain walker, used ring)
- *     --> net_export.c: TX/RX rings and slots in the shared area
+ *     --> net_tx.c / net_rx.c (net_vring.c: the host vrings): TX/RX
+ *         rings and slots in the shared area; net_export.c: the device,
+ *         layout, attach/detach, the mediator work that calls them
  *     --> the guest stub (untrusted) --> the isolated netdev
  *
  * Lifetimes: a drvbox_net is created with its domain and lives until the
@@ -69,7 +71,14 @@ struct net_stats {
 	u64 rx_queue[NET_MAX_QUEUES];	/* rx_packets by guest queue */
 };
 
-struct net_chain;
+/* a chain taken from a host vring: its head and its buffers */
+struct net_chain {
+	u16 head;
+	u32 nr;
+	u32 total;
+	struct vdev_seg segs[NET_MAX_SEGS];
+};
+
 
 /**
  * struct net_queue - one guest queue of an attached incarnation
@@ -135,6 +144,35 @@ struct drvbox_net {
 	struct net_stats stats;
 	char error[64];			/* why the guest's answer was refused */
 };
+
+/* the smallest frame: a virtio_net_hdr and an Ethernet header */
+#define NET_MIN_LEN		(DRVBOX_NET_HDR_LEN + ETH_HLEN)
+
+/* Host vrings of queue pair @p: RX 2p, TX 2p + 1 (virtio-net's order). */
+static inline unsigned int net_rx_vq(u32 p)
+{
+	return 2 * p;
+}
+
+static inline unsigned int net_tx_vq(u32 p)
+{
+	return 2 * p + 1;
+}
+
+/* net_vring.c (net->lock held) */
+int net_pop(struct drvbox_net *net, unsigned int q, bool writable,
+	    struct net_chain *c);
+void net_to_chains(const struct net_chain *c, u32 nr, u32 off, const u8 *src,
+		   u32 len);
+
+/* net_tx.c (net->lock held) */
+const char *net_tx(struct drvbox_net *net, unsigned long *tx_done,
+		   unsigned long *kick);
+void net_tx_publish(struct drvbox_net *net, struct net_queue *gq, bool always);
+
+/* net_rx.c (net->lock held) */
+const char *net_rx_all(struct drvbox_net *net, unsigned long *rx_done,
+		       bool *again);
 
 /* net_settings.c */
 int net_settings_init(struct drvbox_net *net);
