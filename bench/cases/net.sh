@@ -19,22 +19,7 @@ pings=$(quick_or 1000 200)
 NS=bench-nat
 nic_pair
 bench_start
-trap 'stop_all_domains; ip netns pids $NS 2>/dev/null | xargs -r kill; ip netns del $NS 2>/dev/null; rmmod drvbox 2>/dev/null' EXIT
-
-ip netns add $NS || fail "ip netns add"
-ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
-ip -n $NS addr add 10.213.9.2/24 dev "$NATIF"
-ip -n $NS link set "$NATIF" up
-ip -n $NS link set lo up
-
-# up_on DEV: address, link up, carrier
-up_on() {
-	ip addr add 10.213.9.1/24 dev "$1" || fail "address on $1"
-	ip link set "$1" up || fail "$1 up"
-	wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
-	# the first frames also teach the hub and ARP: not measured
-	busybox ping -4 -q -c 5 -W 5 10.213.9.2 >/dev/null 2>&1 || fail "no ping over $1"
-}
+bench_wire $NS 10.213.9
 
 # pps DEV: small-packet rate, as '"pps_64b": N, "pps_tx": M': dpdk-testpmd
 # (txonly, 64-byte UDP frames to the far NIC's MAC) on DEV through DPDK's
@@ -115,7 +100,7 @@ print("%.3f, \"udp_lost_pct\": %.2f" % (s["bits_per_second"] * (1 - s["lost_perc
 	echo "{$rtt, \"tcp_mbit\": $tcp, \"udp_mbit\": $udp$rate}"
 }
 
-up_on "$ISOIF"
+wire_up "$ISOIF"
 native=$(measure "$ISOIF") || fail "native: $(echo "$native" | grep -m1 FAIL)"
 ip addr flush dev "$ISOIF"
 ip link set "$ISOIF" down
@@ -124,7 +109,7 @@ t0=$(now_ms)
 bench_domain_up bnet --driver e1000e --pci "$ISO" --export net:eth0
 wait_until 120 "bnet's host interface" net_has_dev bnet
 dev=$(net_host_dev bnet)
-up_on "$dev"
+wire_up "$dev"
 boot=$(( $(now_ms) - t0 ))
 isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
 "$DRVBOX" stop bnet >/dev/null || fail "stop bnet failed"

@@ -18,21 +18,7 @@ secs=$(quick_or 10 4)
 NS=bench-mq
 nic_pair igb
 bench_start
-trap 'stop_all_domains; ip netns pids $NS 2>/dev/null | xargs -r kill; ip netns del $NS 2>/dev/null; rmmod drvbox 2>/dev/null' EXIT
-
-ip netns add $NS || fail "ip netns add"
-ip link set "$NATIF" netns $NS || fail "moving $NATIF to $NS"
-ip -n $NS addr add 10.213.10.2/24 dev "$NATIF"
-ip -n $NS link set "$NATIF" up
-ip -n $NS link set lo up
-
-# up_on DEV: address, link up, carrier, a first exchange (hub, ARP)
-up_on() {
-	ip addr add 10.213.10.1/24 dev "$1" || fail "address on $1"
-	ip link set "$1" up || fail "$1 up"
-	wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
-	busybox ping -4 -q -c 5 -W 5 10.213.10.2 >/dev/null 2>&1 || fail "no ping over $1"
-}
+bench_wire $NS 10.213.10
 
 # streams8 [-R]: 8 TCP streams for $secs s; Mbit/s received
 streams8() {
@@ -58,7 +44,7 @@ measure() {
 	echo "$out"
 }
 
-up_on "$ISOIF"
+wire_up "$ISOIF"
 native=$(measure "$ISOIF") || fail "native: $(echo "$native" | grep -m1 FAIL)"
 ethtool -L "$ISOIF" combined 2 >/dev/null 2>&1
 ip addr flush dev "$ISOIF"
@@ -67,7 +53,7 @@ ip link set "$ISOIF" down
 bench_domain_up bmq --driver igb --pci "$ISO" --export net:eth0 --cpus 2
 wait_until 120 "bmq's host interface" net_has_dev bmq
 dev=$(net_host_dev bmq)
-up_on "$dev"
+wire_up "$dev"
 isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
 log "bmq: $(net_exports bmq | grep -o 'queues=.*')" >&2
 "$DRVBOX" stop bmq >/dev/null || fail "stop bmq failed"
