@@ -57,18 +57,15 @@ blk_export_summary() {
 }
 
 # bench_wire NS NET: the far NIC (NATIF, from nic_pair) native in netns NS
-# at NET.2/24, the cleanup trap for it and the domains; sets WIRE_NET.
+# at NET.2/24 (nic_wire_ns, selftests/tests/pci_lib.sh, which the net cases
+# source), the cleanup trap for it and the domains; sets WIRE_NET.
 # Then wire_up DEV: NET.1/24 on DEV, link up, carrier, and a first
 # exchange (it teaches the hub and ARP; not measured).
 bench_wire() {
 	WIRE_NS=$1
 	WIRE_NET=$2
 	trap 'stop_all_domains; ip netns pids $WIRE_NS 2>/dev/null | xargs -r kill; ip netns del $WIRE_NS 2>/dev/null; rmmod drvbox 2>/dev/null' EXIT
-	ip netns add "$WIRE_NS" || fail "ip netns add"
-	ip link set "$NATIF" netns "$WIRE_NS" || fail "moving $NATIF to $WIRE_NS"
-	ip -n "$WIRE_NS" addr add "$WIRE_NET.2/24" dev "$NATIF"
-	ip -n "$WIRE_NS" link set "$NATIF" up
-	ip -n "$WIRE_NS" link set lo up
+	nic_wire_ns "$WIRE_NS" "$WIRE_NET.2/24"
 }
 wire_up() {
 	ip addr add "$WIRE_NET.1/24" dev "$1" || fail "address on $1"

@@ -159,12 +159,16 @@ nic_wire_setup() {
 	unload_drvbox
 	load_drvbox vmm_path="$(cli_vmm_path)" boot_timeout_ms=400000
 	dmesg_mark
-	# the native side: its own netns, so traffic must cross the hub
-	ip netns add "$NIC_NS" || fail "ip netns add"
-	ip link set "$NATIF" netns "$NIC_NS" || fail "moving $NATIF to $NIC_NS"
-	ip -n "$NIC_NS" addr add "$3" dev "$NATIF"
-	ip -n "$NIC_NS" link set "$NATIF" up
-	ip -n "$NIC_NS" link set lo up
+	nic_wire_ns "$NIC_NS" "$3"
+}
+# nic_wire_ns NS ADDR/LEN: the native side, NATIF, in its own netns NS
+# with ADDR (and lo up), so traffic must cross the hub
+nic_wire_ns() {
+	ip netns add "$1" || fail "ip netns add $1"
+	ip link set "$NATIF" netns "$1" || fail "moving $NATIF to $1"
+	ip -n "$1" addr add "$2" dev "$NATIF"
+	ip -n "$1" link set "$NATIF" up
+	ip -n "$1" link set lo up
 }
 nic_wire_cleanup() {
 	"$DRVBOX" stop "$NIC_DOM" >/dev/null 2>&1
