@@ -34,7 +34,8 @@ static void run_usage(FILE *out)
 "                  [--param MODULE.KEY=VALUE]... [--pci BDF]...\n"
 "                  [--export blk:DEV|net:IF]... [--mem MIB] [--cpus N]\n"
 "                  [--kernel PATH] [--no-restart] [--restart-limit N]\n"
-"                  [--restart-window S] [--timeout S] [--detach]\n"
+"                  [--restart-window S] [--timeout S] [--cmdline ARGS]\n"
+"                  [--detach]\n"
 "\n"
 "Start a driver domain: a KVM guest that boots the host's kernel, loads the\n"
 "given driver modules and exports their devices back to the host.  Waits\n"
@@ -61,6 +62,8 @@ static void run_usage(FILE *out)
 "                        ('unlimited' never gives up; default: drvbox.ko's)\n"
 "  --restart-window S    the window, in seconds (default: drvbox.ko's)\n"
 "  --timeout S           how long to wait for running (default %d)\n"
+"  --cmdline ARGS        appended to the guest kernel's command line (say\n"
+"                        'loglevel=7' or 'dyndbg=...' to debug the driver)\n"
 "  --detach              return once the domain is created\n"
 "\n"
 "Exit status: 0 running (or created, with --detach), 1 failed, 2 usage.\n",
@@ -114,6 +117,7 @@ struct run_opts {
 	const char *restart_window;
 	const char *timeout;
 	bool detach;
+	const char *cmdline;
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -289,6 +293,32 @@ static int check_export(const char *e, struct spec *spec)
 	return spec_add(spec, "export", e);
 }
 
+/*
+ * Appended to the VMM's own command line; the guest kernel takes 2 KiB or
+ * more, and the VMM's part stays well under 1 KiB.
+ */
+#define RUN_CMDLINE_MAX	1024
+
+static int check_cmdline(const char *args, struct spec *spec)
+{
+	size_t n = strlen(args), i;
+
+	if (!n || n > RUN_CMDLINE_MAX) {
+		fprintf(stderr, "drvbox: --cmdline: must be 1..%d characters, "
+			"not %zu\n", RUN_CMDLINE_MAX, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (args[i] < 0x20 || args[i] >= 0x7f) {
+			fprintf(stderr, "drvbox: --cmdline: only printable "
+				"ASCII is allowed (character %zu is %#x)\n",
+				i + 1, (unsigned char)args[i]);
+			return -1;
+		}
+	}
+	return spec_add(spec, "cmdline", args);
+}
+
 /* The bzImage boot header has "HdrS" at 0x202. */
 static int check_kernel(const char *path, struct spec *spec)
 {
@@ -312,7 +342,8 @@ static int check_kernel(const char *path, struct spec *spec)
 static int parse_run_args(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_NAME = 256, O_DRIVER, O_PARAM, O_PCI, O_EXPORT, O_MEM, O_CPUS,
-	       O_KERNEL, O_NO_RESTART, O_LIMIT, O_WINDOW, O_TIMEOUT, O_DETACH };
+	       O_KERNEL, O_NO_RESTART, O_LIMIT, O_WINDOW, O_TIMEOUT, O_DETACH,
+	       O_CMDLINE };
 	static const struct option longopts[] = {
 		{ "name",		required_argument, NULL, O_NAME },
 		{ "driver",		required_argument, NULL, O_DRIVER },
@@ -327,6 +358,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		{ "restart-window",	required_argument, NULL, O_WINDOW },
 		{ "timeout",		required_argument, NULL, O_TIMEOUT },
 		{ "detach",		no_argument,	   NULL, O_DETACH },
+		{ "cmdline",		required_argument, NULL, O_CMDLINE },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -371,6 +403,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o)
 		case O_WINDOW:	o->restart_window = optarg; break;
 		case O_TIMEOUT:	o->timeout = optarg; break;
 		case O_DETACH:	o->detach = true; break;
+		case O_CMDLINE:	o->cmdline = optarg; break;
 		case ':':
 			return usage_error("run", "%s needs a value",
 					   argv[optind - 1]);
@@ -490,6 +523,8 @@ static int run_check(int fd, struct run_opts *o, struct drvbox_create *cr,
 	for (i = 0; i < o->nr_exports; i++)
 		if (check_export(o->exports[i], spec) < 0)
 			return -1;
+	if (o->cmdline && check_cmdline(o->cmdline, spec) < 0)
+		return -1;
 	return 0;
 }
 
