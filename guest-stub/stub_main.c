@@ -14,7 +14,11 @@
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/io.h>
+#include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
 
 #include "stub.h"
 
@@ -63,6 +67,33 @@ static void stub_free_irqs(struct stub_dev *sd)
 	pci_free_irq_vectors(sd->pdev);
 }
 
+/*
+ * Every incarnation but the first may start from the same boot image
+ * (uapi/drvbox_guest.h): with the clock and the RNG state of the moment
+ * it was saved.  The VMM answers on its image ports; init reseeds the
+ * crng from the input pool once we are loaded.
+ */
+static void stub_image_resume(struct stub_dev *sd)
+{
+	u32 seed[DRVBOX_IMAGE_SEED_WORDS];
+	struct timespec64 ts;
+	unsigned int i;
+	u64 ns;
+
+	if (inl(DRVBOX_IMAGE_PORT) != DRVBOX_IMAGE_RESTORED)
+		return;
+	for (i = 0; i < ARRAY_SIZE(seed); i++)
+		seed[i] = inl(DRVBOX_IMAGE_SEED_PORT);
+	add_device_randomness(seed, sizeof(seed));
+	memzero_explicit(seed, sizeof(seed));
+	ns = inl(DRVBOX_IMAGE_TIME_PORT);
+	ns |= (u64)inl(DRVBOX_IMAGE_TIME_PORT + 4) << 32;
+	ts = ns_to_timespec64(ns);
+	if (do_settimeofday64(&ts))
+		dev_warn(&sd->pdev->dev, "cannot set the clock after the boot image\n");
+	dev_info(&sd->pdev->dev, "started from the boot image: clock set, host randomness mixed in\n");
+}
+
 static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct stub_dev *sd;
@@ -85,6 +116,7 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = stub_shared_map(sd);
 	if (ret)
 		return ret;
+	stub_image_resume(sd);
 
 	/* Our page starts clean: this incarnation has reported nothing yet. */
 	WRITE_ONCE(sd->guest->nr_modules, 0);

@@ -27,6 +27,10 @@ static char *vmm_path = "/usr/local/libexec/drvbox/drvbox-vmm";
 module_param(vmm_path, charp, 0644);
 MODULE_PARM_DESC(vmm_path, "VMM executable started for each incarnation (default /usr/local/libexec/drvbox/drvbox-vmm)");
 
+static bool boot_image = true;
+module_param(boot_image, bool, 0644);
+MODULE_PARM_DESC(boot_image, "Start incarnations from a saved boot image of the domain's configuration when there is one, saving one on a cold boot (default Y; N: every incarnation boots)");
+
 static unsigned int boot_timeout_ms = 120000;
 module_param(boot_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(boot_timeout_ms, "ms from VMM launch to RUNNING before the incarnation is killed (default 120000)");
@@ -140,7 +144,7 @@ static void supervisor_launch(struct drvbox_domain *d)
 {
 	static char *envp[] = { "HOME=/", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	struct subprocess_info *info;
-	char *argv[6], *path, *inc_str;
+	char *argv[7], *path, *inc_str;
 	u32 n;
 	int ret;
 
@@ -172,7 +176,8 @@ static void supervisor_launch(struct drvbox_domain *d)
 	argv[2] = d->name;
 	argv[3] = "--incarnation";
 	argv[4] = inc_str;
-	argv[5] = NULL;
+	argv[5] = READ_ONCE(boot_image) ? NULL : "--no-image";
+	argv[6] = NULL;
 	info = call_usermodehelper_setup(path, argv, envp, GFP_KERNEL,
 					 supervisor_vmm_init, NULL, d);
 	if (info)

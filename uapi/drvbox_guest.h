@@ -565,4 +565,31 @@ struct drvbox_shared_guest {
 	struct drvbox_export_state exports[DRVBOX_SHARED_MAX_EXPORTS];
 };
 
+/*
+ * The boot image point (the guest <-> drvbox-vmm, not drvbox.ko)
+ * ================================================================
+ *
+ * Guest init writes DRVBOX_IMAGE_POINT to I/O port DRVBOX_IMAGE_PORT
+ * (32-bit OUT) once the kernel is up and before it loads any module, the
+ * stub included: the VMM of a cold-booted incarnation may save the VM
+ * there, and later incarnations start from that saved state instead of
+ * booting (docs/recovery.md).  The VMM honours the first write of a cold
+ * boot only: nothing but the host's own kernel and init have run by then.
+ *
+ * The stub, which every incarnation loads after the point, asks at probe
+ * (32-bit INs, in the kernel): DRVBOX_IMAGE_PORT says DRVBOX_IMAGE_COLD
+ * or DRVBOX_IMAGE_RESTORED; then DRVBOX_IMAGE_SEED_WORDS reads of
+ * DRVBOX_IMAGE_SEED_PORT give fresh host randomness, and two reads of
+ * DRVBOX_IMAGE_TIME_PORT the host's CLOCK_REALTIME in ns (low word
+ * first; the first read latches the value), so that no two incarnations
+ * share the RNG state or the clock the image was saved with.
+ */
+#define DRVBOX_IMAGE_PORT		0x0db0
+#define DRVBOX_IMAGE_SEED_PORT		0x0db4
+#define DRVBOX_IMAGE_TIME_PORT		0x0db8
+#define DRVBOX_IMAGE_SEED_WORDS		16
+#define DRVBOX_IMAGE_POINT		0x696d6731	/* "img1" */
+#define DRVBOX_IMAGE_COLD		0
+#define DRVBOX_IMAGE_RESTORED		1
+
 #endif /* _UAPI_LINUX_DRVBOX_GUEST_H */

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init.h"
+
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE	4
 #endif
@@ -37,8 +39,7 @@
 
 static int stub_fd = -1;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	char buf[LINE_MAX_LEN];
 	va_list ap;
@@ -180,6 +181,8 @@ static void load_modules(void)
 			say("loaded %s%s%s", file, *params ? " " : "", params);
 		}
 		if (is_stub) {
+			/* the stub has mixed in the host's seed by now */
+			boot_image_reseed();
 			stub_open();
 			continue;
 		}
@@ -290,6 +293,7 @@ int main(void)
 	mount_fs("proc", "/proc", "proc");
 	mount_fs("sysfs", "/sys", "sysfs");
 
+	boot_image_point();
 	load_modules();
 
 	for (;;) {

@@ -60,6 +60,14 @@ static void drvbox_dev__update_vector(unsigned int i)
 	deliverable[i] = on;
 }
 
+/* Set once the stub has enabled MSI-X: its probe got that far. */
+static bool stub_seen;
+
+bool drvbox_dev__stub_seen(void)
+{
+	return __atomic_load_n(&stub_seen, __ATOMIC_RELAXED);
+}
+
 static void drvbox_dev__cfg_written(struct pci_device *dev, uint32_t off,
 				    uint32_t len)
 {
@@ -68,6 +76,8 @@ static void drvbox_dev__cfg_written(struct pci_device *dev, uint32_t off,
 	(void)dev;
 	if (off + len <= MSIX_CAP + 2 || off >= MSIX_CAP + 4)
 		return;
+	if (drvbox_dev__msix_ctrl() & MSIX_CTRL_ENABLE)
+		__atomic_store_n(&stub_seen, true, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&dev_lock);
 	for (i = 0; i < vmm.nr_vectors; i++)
 		drvbox_dev__update_vector(i);

@@ -174,10 +174,10 @@ void initramfs__build(struct cpio *c, struct vmm_module *mods,
 	}
 	cpio__file(c, "etc/drvbox/modules", 0644, list, list_len);
 	free(list);
-
-	list_len = snprintf(gpath, sizeof(gpath), "name=%s\nincarnation=%u\n",
-			    vmm.cfg.domain ? vmm.cfg.domain : "standalone",
-			    vmm.cfg.incarnation);
-	cpio__file(c, "etc/drvbox/domain", 0644, gpath, list_len);
+	/*
+	 * Nothing here may name the domain or the incarnation: the boot
+	 * image made from it serves every incarnation (and every domain of
+	 * the same configuration); the stub learns both from the host.
+	 */
 	cpio__finish(c);
 }

@@ -169,6 +169,32 @@ static void kvm__set_cpuid(int fd, unsigned int id)
 	free(c);
 }
 
+/*
+ * What the guest's CPUID is made from, for the boot image's key: the
+ * values only (KVM leaves the entries' padding as it finds it), without
+ * the APIC ids of whichever host CPU asked.
+ */
+uint64_t kvm__cpuid_hash(void)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t i, k;
+
+	for (i = 0; i < supported_cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &supported_cpuid->entries[i];
+		uint32_t v[7] = { e->function, e->index, e->flags, e->eax,
+				  e->ebx, e->ecx, e->edx };
+
+		/* the APIC ids of the CPU we ran on; each vCPU gets its own */
+		if (e->function == 1)
+			v[4] &= 0x00ffffff;
+		if (e->function == 0xb || e->function == 0x1f)
+			v[6] = 0;
+		for (k = 0; k < 7; k++)
+			h = (h ^ v[k]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
 static uint64_t kvm__supported_xcr0(void)
 {
 	uint32_t i;
@@ -427,7 +453,7 @@ static bool kvm__reset_io(uint16_t port, bool write, uint8_t *data)
 	return true;
 }
 
-static void kvm__handle_io(struct kvm_run *run)
+static void kvm__handle_io(struct kvm_run *run, bool *save)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool write = run->io.direction == KVM_EXIT_IO_OUT;
@@ -441,6 +467,8 @@ static void kvm__handle_io(struct kvm_run *run)
 			done = serial__io(port, write, data) ||
 			       rtc__io(port, write, data) ||
 			       kvm__reset_io(port, write, data);
+		if (!done)
+			done = image__io(port, write, data, run->io.size, save);
 		if (!done)
 			done = pci__io(port, write, data, run->io.size);
 		if (!done && !write)
@@ -462,6 +490,7 @@ static void kvm__guest_died(const char *what)
 	char msg[DRVBOX_MSG_LEN];
 	const char *panic = console__panic_line();
 
+	image__guest_died();
 	if (panic)
 		snprintf(msg, sizeof(msg), "guest panic: %s", panic);
 	else
@@ -469,6 +498,107 @@ static void kvm__guest_died(const char *what)
 	vmm__log("%s%s%s%s", msg, panic ? " (" : "", panic ? what : "",
 		 panic ? ")" : "");
 	vmm__end(DRVBOX_VMM_GUEST_EXIT, VMM_EXIT_GUEST, msg);
+}
+
+/*
+ * Pausing every vCPU for the boot image.  The vCPU that reached the image
+ * point asks; the others are kicked out of KVM_RUN (immediate_exit and a
+ * signal, so one in userspace or about to enter sees it too), and each
+ * completes its pending PIO/MMIO with one more immediate-exit KVM_RUN and
+ * saves its own state before it waits.  Only the asking vCPU runs while
+ * the rest wait: it writes the image, then lets them go.
+ */
+static pthread_t vcpu_threads[16];
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool requested;
+	unsigned int paused;
+	int error;
+} pause_ctl = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+static struct vcpu_state vcpu_states[16];
+
+static void kvm__kick_signal(int sig)
+{
+	(void)sig;
+}
+
+/* KVM_RUN that only finishes what the last exit left (no guest code). */
+static int kvm__complete_exit(unsigned int id)
+{
+	struct kvm_run *run = vmm.runs[id];
+	int ret;
+
+	run->immediate_exit = 1;
+	ret = ioctl(vmm.vcpu_fds[id], KVM_RUN, 0);
+	run->immediate_exit = 0;
+	if (ret == 0 || errno == EINTR)
+		return 0;
+	return -errno;
+}
+
+/* A vCPU that was asked to pause: save, report, wait. */
+static void kvm__pause_self(unsigned int id)
+{
+	int err = kvm__complete_exit(id);
+
+	if (!err)
+		err = vcpu_state__save(vmm.vcpu_fds[id], &vcpu_states[id]);
+	pthread_mutex_lock(&pause_ctl.lock);
+	if (err && !pause_ctl.error)
+		pause_ctl.error = err;
+	pause_ctl.paused++;
+	pthread_cond_broadcast(&pause_ctl.cond);
+	while (pause_ctl.requested)
+		pthread_cond_wait(&pause_ctl.cond, &pause_ctl.lock);
+	pthread_mutex_unlock(&pause_ctl.lock);
+}
+
+static bool kvm__pause_requested(void)
+{
+	return __atomic_load_n(&pause_ctl.requested, __ATOMIC_ACQUIRE);
+}
+
+/* On the vCPU that reached the image point. */
+static void kvm__save_image(unsigned int id)
+{
+	unsigned int i;
+	int err;
+
+	pthread_mutex_lock(&pause_ctl.lock);
+	pause_ctl.paused = 1;
+	pause_ctl.error = 0;
+	__atomic_store_n(&pause_ctl.requested, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pause_ctl.lock);
+	for (i = 0; i < vmm.cfg.vcpus; i++) {
+		if (i == id)
+			continue;
+		vmm.runs[i]->immediate_exit = 1;
+		pthread_kill(vcpu_threads[i], SIGUSR1);
+	}
+	err = kvm__complete_exit(id);
+	if (!err)
+		err = vcpu_state__save(vmm.vcpu_fds[id], &vcpu_states[id]);
+	pthread_mutex_lock(&pause_ctl.lock);
+	while (pause_ctl.paused < vmm.cfg.vcpus)
+		pthread_cond_wait(&pause_ctl.cond, &pause_ctl.lock);
+	if (!err)
+		err = pause_ctl.error;
+	pthread_mutex_unlock(&pause_ctl.lock);
+
+	if (!err)
+		err = image__save(vcpu_states, vmm.cfg.vcpus);
+	if (err)
+		vmm__log("boot image not saved: %s (later incarnations boot)",
+			 strerror(-err));
+
+	pthread_mutex_lock(&pause_ctl.lock);
+	__atomic_store_n(&pause_ctl.requested, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&pause_ctl.cond);
+	pthread_mutex_unlock(&pause_ctl.lock);
 }
 
 static void *kvm__vcpu_thread(void *arg)
@@ -479,14 +609,24 @@ static void *kvm__vcpu_thread(void *arg)
 	char msg[DRVBOX_MSG_LEN];
 
 	for (;;) {
+		bool save = false;
+
+		if (kvm__pause_requested()) {
+			kvm__pause_self(id);
+			continue;
+		}
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
 				continue;
+			}
 			vmm__die_vmm("vCPU %u: KVM_RUN: %s", id, strerror(errno));
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
-			kvm__handle_io(run);
+			kvm__handle_io(run, &save);
+			if (save)
+				kvm__save_image(id);
 			break;
 		case KVM_EXIT_MMIO:
 			kvm__handle_mmio(run);
@@ -534,15 +674,19 @@ static void *kvm__vcpu_thread(void *arg)
 
 void kvm__run_vcpus(void)
 {
+	struct sigaction sa = { .sa_handler = kvm__kick_signal };
 	pthread_attr_t attr;
 	unsigned int i;
 
+	/* no SA_RESTART: the kick must end a blocking KVM_RUN */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0)
+		vmm__die_start("sigaction SIGUSR1: %s", strerror(errno));
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	for (i = 0; i < vmm.cfg.vcpus; i++) {
-		pthread_t t;
-		int err = pthread_create(&t, &attr, kvm__vcpu_thread,
-					 (void *)(uintptr_t)i);
+		int err = pthread_create(&vcpu_threads[i], &attr,
+					 kvm__vcpu_thread, (void *)(uintptr_t)i);
 
 		if (err)
 			vmm__die_start("cannot start vCPU thread %u: %s", i,

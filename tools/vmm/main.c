@@ -34,6 +34,7 @@
 	"nonmi_ipi nmi_watchdog=0 pci=conf1,noearly " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
 	"rdinit=/init"
+#define IMAGE_DIR_DEFAULT	"/var/cache/drvbox/images"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
 #define STANDALONE_DOORBELLS	2
 #define STANDALONE_VECTORS	2
@@ -68,6 +69,11 @@ static void usage(FILE *f)
 "  --bzimage            boot the kernel through its own decompressor (default:\n"
 "                       the kernel unpacked once into /var/cache/drvbox, which\n"
 "                       skips the decompressor at every boot)\n"
+"  --image-dir DIR      boot images: start from a saved image of this\n"
+"                       configuration when DIR has one, else boot and save\n"
+"                       one there (default with --domain: " IMAGE_DIR_DEFAULT ";\n"
+"                       standalone: none)\n"
+"  --no-image           always boot, save no image\n"
 "\n"
 "Exit status: 0 stopped (SIGTERM, --until), 1 could not start or VMM error,\n"
 "2 the guest died (panic, triple fault), 3 --timeout expired.\n",
@@ -94,7 +100,7 @@ static void parse_options(int argc, char **argv)
 {
 	enum { O_DOMAIN = 256, O_INC, O_STANDALONE, O_KERNEL, O_MODULE, O_PARAM,
 	       O_MEM, O_CPUS, O_LOG, O_CMDLINE, O_UNTIL, O_TIMEOUT, O_PCI,
-	       O_BZIMAGE };
+	       O_BZIMAGE, O_IMAGE_DIR, O_NO_IMAGE };
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, O_DOMAIN },
 		{ "incarnation", required_argument, NULL, O_INC },
@@ -110,11 +116,13 @@ static void parse_options(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "pci", required_argument, NULL, O_PCI },
 		{ "bzimage", no_argument, NULL, O_BZIMAGE },
+		{ "image-dir", required_argument, NULL, O_IMAGE_DIR },
+		{ "no-image", no_argument, NULL, O_NO_IMAGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vmm_config *c = &vmm.cfg;
-	bool standalone_only = false;
+	bool standalone_only = false, no_image = false;
 	int o;
 
 	c->mem_bytes = 256ULL << 20;
@@ -188,6 +196,16 @@ static void parse_options(int argc, char **argv)
 		case O_BZIMAGE:
 			c->bzimage = true;
 			break;
+		case O_IMAGE_DIR:
+			if (optarg[0] != '/') {
+				fprintf(stderr, VMM_NAME ": --image-dir needs an absolute path\n");
+				exit(VMM_EXIT_ERROR);
+			}
+			c->image_dir = optarg;
+			break;
+		case O_NO_IMAGE:
+			no_image = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -224,7 +242,11 @@ static void parse_options(int argc, char **argv)
 			fprintf(stderr, VMM_NAME ": bad domain name \"%s\"\n", c->domain);
 			exit(VMM_EXIT_ERROR);
 		}
+		if (!c->image_dir)
+			c->image_dir = IMAGE_DIR_DEFAULT;
 	}
+	if (no_image)
+		c->image_dir = NULL;
 }
 
 /* Standalone: anonymous memory, and the host half of the shared area. */
@@ -361,14 +383,18 @@ int main(int argc, char **argv)
 	vfio__init();
 	supervisor__set_eventfds();
 	serial__init();
-	mptable__write(vmm.cfg.vcpus);
 	kvm__create_vcpus();
 	cmdline = build_cmdline();
-	boot__load(cmdline, initrd.buf, initrd.len);
+	image__prepare(cmdline, initrd.buf, initrd.len);
+	if (!image__restore()) {
+		mptable__write(vmm.cfg.vcpus);
+		boot__load(cmdline, initrd.buf, initrd.len);
+		kvm__setup_boot_regs();
+	}
 	free(initrd.buf);
-	kvm__setup_boot_regs();
-	fprintf(stderr, VMM_NAME ": %s: guest %s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
+	fprintf(stderr, VMM_NAME ": %s: guest %s%s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
 		vmm.cfg.domain ? vmm.cfg.domain : "standalone", vmm.kver,
+		vmm.restored ? " (from the boot image)" : "",
 		(unsigned long long)(vmm.ram_bytes >> 20), vmm.cfg.vcpus,
 		nr_mods, (size_t)(vmm.initrd_size >> 10),
 		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000),

@@ -10,6 +10,7 @@
  * and ioeventfds never move.  A VFIO passthrough device plugs in the same
  * way as drvbox_dev.c: fill a struct pci_device and pci__register() it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -242,4 +243,70 @@ bool pci__mmio(uint64_t gpa, bool write, uint8_t *data, uint32_t len)
 		}
 	}
 	return false;
+}
+
+/*
+ * For the boot image: each device's config space as the guest left it.
+ * The restore replays, through the normal write path, every dword the
+ * guest may change (wmask) that differs from the freshly set-up device,
+ * so passthrough devices and MSI-X routes follow as they would for a
+ * guest write.  BARs are fixed, so only a BAR left mid-sizing matters.
+ */
+void pci__save(struct dev_state *s)
+{
+	unsigned int slot, i;
+
+	pthread_mutex_lock(&pci_lock);
+	s->pci_config_addr = config_addr;
+	for (slot = 0; slot < PCI_MAX_SLOTS && slot < DEV_STATE_PCI_SLOTS; slot++) {
+		struct pci_device *dev = slots[slot];
+
+		if (!dev)
+			continue;
+		s->pci_present |= 1U << slot;
+		memcpy(s->pci_cfg[slot], dev->cfg, sizeof(dev->cfg));
+		for (i = 0; i < 6; i++)
+			if (dev->bars[i].sizing)
+				s->pci_sizing |= 1U << slot;
+	}
+	pthread_mutex_unlock(&pci_lock);
+}
+
+int pci__restore(const struct dev_state *s)
+{
+	unsigned int slot, off, i;
+	uint32_t present = 0;
+
+	if (s->pci_sizing)
+		return -EINVAL;	/* not a state a booted guest is in */
+	pthread_mutex_lock(&pci_lock);
+	for (slot = 0; slot < PCI_MAX_SLOTS && slot < DEV_STATE_PCI_SLOTS; slot++)
+		if (slots[slot])
+			present |= 1U << slot;
+	if (present != s->pci_present) {
+		pthread_mutex_unlock(&pci_lock);
+		return -ENODEV;
+	}
+	config_addr = s->pci_config_addr & 0x80fffffcU;
+	for (slot = 0; slot < PCI_MAX_SLOTS && slot < DEV_STATE_PCI_SLOTS; slot++) {
+		struct pci_device *dev = slots[slot];
+
+		if (!dev)
+			continue;
+		for (off = 0; off < 256; off += 4) {
+			bool differs = false;
+
+			if (off >= 0x10 && off < 0x28)
+				continue;
+			for (i = off; i < off + 4; i++)
+				if ((dev->cfg[i] ^ s->pci_cfg[slot][i]) &
+				    dev->wmask[i])
+					differs = true;
+			if (differs)
+				pci__cfg_write(dev, off, &s->pci_cfg[slot][off],
+					       4);
+		}
+	}
+	pthread_mutex_unlock(&pci_lock);
+	return 0;
 }

@@ -56,3 +56,13 @@ bool rtc__io(uint16_t port, bool write, uint8_t *data)
 	}
 	return false;
 }
+
+void rtc__save(struct dev_state *s)
+{
+	s->rtc_index = rtc_index;
+}
+
+void rtc__restore(const struct dev_state *s)
+{
+	rtc_index = s->rtc_index;
+}

@@ -141,3 +141,34 @@ bool serial__io(uint16_t port, bool write, uint8_t *data)
 	pthread_mutex_unlock(&uart.lock);
 	return true;
 }
+
+/* For the boot image: the registers; the line is raised again if due. */
+void serial__save(struct dev_state *s)
+{
+	pthread_mutex_lock(&uart.lock);
+	s->uart[0] = uart.ier;
+	s->uart[1] = uart.lcr;
+	s->uart[2] = uart.mcr;
+	s->uart[3] = uart.scr;
+	s->uart[4] = uart.fcr;
+	s->uart[5] = uart.dll;
+	s->uart[6] = uart.dlm;
+	s->uart[7] = uart.thre_pending;
+	pthread_mutex_unlock(&uart.lock);
+}
+
+void serial__restore(const struct dev_state *s)
+{
+	pthread_mutex_lock(&uart.lock);
+	uart.ier = s->uart[0] & 0x0f;
+	uart.lcr = s->uart[1];
+	uart.mcr = s->uart[2] & 0x1f;
+	uart.scr = s->uart[3];
+	uart.fcr = s->uart[4];
+	uart.dll = s->uart[5];
+	uart.dlm = s->uart[6];
+	uart.thre_pending = s->uart[7] != 0;
+	uart.irq_level = 0;
+	serial__update_irq();
+	pthread_mutex_unlock(&uart.lock);
+}

@@ -70,6 +70,7 @@ struct vmm_config {
 	uint64_t mem_bytes;
 	unsigned int vcpus;
 	bool bzimage;			/* boot through the bzImage's decompressor */
+	const char *image_dir;		/* boot images; NULL: none */
 	const char *pci_args[VMM_MAX_PCI];	/* BDFs to pass through */
 	unsigned int nr_pci_args;
 };
@@ -91,6 +92,7 @@ struct vmm {
 	uint64_t kernel_entry;
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t start_ns;		/* for boot time figures */
+	bool restored;			/* started from a boot image */
 };
 
 extern struct vmm vmm;
@@ -137,6 +139,61 @@ unsigned int kvm__alloc_msi_gsis(unsigned int n);
 void kvm__set_msi_route(unsigned int gsi, bool enabled, uint64_t addr,
 			uint32_t data);
 void kvm__run_vcpus(void);
+
+/* vcpu_state.c: what KVM holds of a paused VM (docs/recovery.md) */
+#define VCPU_STATE_MAX_MSRS	256
+#define VM_STATE_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	struct kvm_debugregs debugregs;
+	uint32_t nr_msrs;
+	uint32_t padding;
+	struct kvm_msr_entry msrs[VCPU_STATE_MAX_MSRS];
+};
+struct vm_state {
+	struct kvm_irqchip chips[VM_STATE_CHIPS];
+	struct kvm_pit_state2 pit;
+};
+int vcpu_state__save(int fd, struct vcpu_state *s);
+int vcpu_state__restore(int fd, const struct vcpu_state *s);
+int vm_state__save(struct vm_state *s);
+int vm_state__restore(const struct vm_state *s);
+
+/* The emulated devices' state, for the boot image. */
+#define DEV_STATE_PCI_SLOTS	32
+struct dev_state {
+	uint8_t uart[8];		/* serial.c */
+	uint8_t rtc_index;		/* rtc.c */
+	uint8_t padding[3];
+	uint32_t pci_config_addr;	/* pci.c */
+	uint32_t pci_present;		/* bit per slot */
+	uint32_t pci_sizing;		/* a BAR was left mid-sizing */
+	uint8_t pci_cfg[DEV_STATE_PCI_SLOTS][256];
+};
+void serial__save(struct dev_state *s);
+void serial__restore(const struct dev_state *s);
+void rtc__save(struct dev_state *s);
+void rtc__restore(const struct dev_state *s);
+void pci__save(struct dev_state *s);
+int pci__restore(const struct dev_state *s);
+
+/* image.c: save the VM at the boot image point, start from it later */
+void image__prepare(const char *cmdline, const uint8_t *initrd,
+		    size_t initrd_len);
+bool image__restore(void);
+bool image__io(uint16_t port, bool write, uint8_t *data, uint32_t len,
+	       bool *save);
+int image__save(const struct vcpu_state *vcpus, unsigned int n);
+void image__guest_died(void);
+
+/* kvm.c: pausing every vCPU, for image__save() */
+uint64_t kvm__cpuid_hash(void);
 
 /* boot.c */
 void boot__probe_kernel(void);
@@ -193,6 +250,7 @@ void pci__set_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64,
 
 /* drvbox_dev.c */
 void drvbox_dev__init(void);
+bool drvbox_dev__stub_seen(void);
 
 /* vfio.c: PCI passthrough of vmm.cfg.pci_args at slots 2, 3, ... */
 void vfio__init(void);

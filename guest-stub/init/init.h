@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* drvbox-init: what its files share. */
+#ifndef DRVBOX_INIT_H
+#define DRVBOX_INIT_H
+
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* boot_image.c */
+void boot_image_point(void);
+void boot_image_reseed(void);
+
+#endif /* DRVBOX_INIT_H */
