@@ -99,6 +99,8 @@ struct stub_net_addrs {
  * @rx_lock: serializes RX producers (the rx_handler may run on any CPU,
  *	and several NIC queues may fold onto this one)
  * @rx_prod: RX entries posted (under @rx_lock)
+ * @rx_full_rung: the doorbell was rung once since the RX ring filled
+ *	(under @rx_lock)
  * @irq_name: for /proc/interrupts
  */
 struct stub_net_queue {
@@ -113,6 +115,7 @@ struct stub_net_queue {
 	u32 tx_cons;
 	spinlock_t rx_lock;
 	u32 rx_prod;
+	bool rx_full_rung;
 	char irq_name[64];
 };
 
@@ -543,11 +546,24 @@ static rx_handler_result_t stub_net_rx_handler(struct sk_buff **pskb)
 
 	spin_lock(&q->rx_lock);
 	cons = READ_ONCE(q->rings->rx_cons.val);
-	if (q->rx_prod - cons + n > sn->depth ||
-	    !stub_net_rx_copy(q, skb, &hdr, n)) {
+	if (q->rx_prod - cons + n > sn->depth) {
+		/*
+		 * Full: the host is busy or missed an event.  One doorbell
+		 * per full spell (ringing too often is allowed), so that a
+		 * lost notification costs a few frames, never the stream.
+		 */
+		ring = !q->rx_full_rung;
+		q->rx_full_rung = true;
+		spin_unlock(&q->rx_lock);
+		if (ring)
+			stub_net_ring(q);
+		goto drop;
+	}
+	if (!stub_net_rx_copy(q, skb, &hdr, n)) {
 		spin_unlock(&q->rx_lock);
 		goto drop;
 	}
+	q->rx_full_rung = false;
 	old = q->rx_prod;
 	q->rx_prod += n;
 	/* entries and slots before the index that announces them */

@@ -72,6 +72,9 @@ struct net_stats {
 };
 
 /* a chain taken from a host vring: its head and its buffers */
+struct net_rx_frame;
+size_t net_rx_frame_size(void);
+
 struct net_chain {
 	u16 head;
 	u32 nr;
@@ -104,6 +107,7 @@ struct net_queue {
 	u32 tx_published;
 	bool tx_room_wait;
 	u32 tx_room_event;
+	bool rx_wait_bufs;		/* a frame waits for virtio_net's refill */
 };
 
 struct drvbox_net {
@@ -129,6 +133,8 @@ struct drvbox_net {
 	u32 nr_gq;			/* queues the guest serves */
 	struct net_queue gq[NET_MAX_QUEUES];
 	struct net_chain *rx_bufs;	/* virtio_net's buffers for a frame */
+	struct net_chain *tx_chain;	/* the TX chain being copied */
+	struct net_rx_frame *rx_frame;	/* the RX frame being delivered */
 	u32 max_pairs;			/* host queue pairs (first answer) */
 	u32 curr_pairs;			/* ... virtio_net uses (VQ_PAIRS_SET) */
 	bool guest_link;		/* LINK_UP in the latest answer */

@@ -82,6 +82,8 @@ static void net_vdev_stop(struct drvbox_vdev *v)
 
 static void net_free(struct drvbox_net *net)
 {
+	kfree(net->rx_frame);
+	kfree(net->tx_chain);
 	kvfree(net->rx_bufs);
 	kfree(net);
 }
@@ -256,9 +258,13 @@ int net_domain_init(struct drvbox_domain *d)
 			   sizeof(net->config));
 		INIT_DELAYED_WORK(&net->work, net_work);
 		INIT_WORK(&net->register_work, net_register_work);
+		/* the mediator allocates nothing per pass */
 		net->rx_bufs = kvcalloc(NET_RX_MAX_BUFS,
 					sizeof(*net->rx_bufs), GFP_KERNEL);
-		ret = net->rx_bufs ? net_settings_init(net) : -ENOMEM;
+		net->tx_chain = kmalloc(sizeof(*net->tx_chain), GFP_KERNEL);
+		net->rx_frame = kmalloc(net_rx_frame_size(), GFP_KERNEL);
+		ret = net->rx_bufs && net->tx_chain && net->rx_frame ?
+		      net_settings_init(net) : -ENOMEM;
 		if (ret) {
 			net_free(net);
 			return ret;

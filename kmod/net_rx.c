@@ -39,6 +39,12 @@ struct net_rx_frame {
 	u8 head[NET_RX_HEAD];
 };
 
+/* For the preallocation in net_domain_init(): nothing is allocated per pass. */
+size_t net_rx_frame_size(void)
+{
+	return sizeof(struct net_rx_frame);
+}
+
 /*
  * The TCP headers of a GSO frame the guest's GRO merged, parsed in our copy
  * of its head: Ethernet (one VLAN tag at most), IPv4 without fragments or
@@ -286,6 +292,7 @@ static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
 
 	/* the entries and slots after the index that announced them */
 	smp_rmb();
+	gq->rx_wait_bufs = false;
 	if (prod - gq->rx_cons > NET_DEPTH)
 		return "rx_prod index";
 	while (gq->rx_cons != prod) {
@@ -301,8 +308,11 @@ static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
 		} else {
 			ret = net_rx_bufs(net, net_rx_vq(p),
 					  sizeof(f->out) + f->len, &nr);
-			if (!ret)
-				break;	/* wait for virtio_net's refill */
+			if (!ret) {
+				/* its refill's notify() kicks us */
+				gq->rx_wait_bufs = true;
+				break;
+			}
 			__set_bit(p, rx_done);
 			if (ret > 0)
 				net_rx_deliver(net, gq, net_rx_vq(p), f, nr);
@@ -314,14 +324,19 @@ static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
 }
 
 /*
- * All RX entries of @gq taken: ask for a doorbell at the next one
- * (rx_event), then look once more.  Returns true if one came meanwhile.
- * net->lock held, net->inc set.
+ * After a pass over @gq: ask for a doorbell at the next entry we have
+ * not taken (rx_event), then look once more.  Returns true if entries
+ * are waiting (published during the pass, or meanwhile): the caller runs
+ * another pass.  The guest rings only when rx_prod passes rx_event, so
+ * an event left behind entries that came during the pass would never
+ * fire again; only a frame waiting for virtio_net's buffers needs none
+ * (the refill kicks us).  net->lock held, net->inc set.
  */
-static bool net_rx_arm(struct net_queue *gq)
+static bool net_rx_arm(struct drvbox_net *net, struct net_queue *gq)
 {
-	if (READ_ONCE(gq->rings->rx_prod.val) != gq->rx_cons)
-		return false;	/* waiting for virtio_net's refill */
+	lockdep_assert_held(&net->lock);
+	if (gq->rx_wait_bufs)
+		return false;
 	WRITE_ONCE(gq->rings->rx_event.val, gq->rx_cons);
 	smp_mb();	/* the event before we read rx_prod again */
 	return READ_ONCE(gq->rings->rx_prod.val) != gq->rx_cons;
@@ -334,17 +349,13 @@ static bool net_rx_arm(struct net_queue *gq)
 const char *net_rx_all(struct drvbox_net *net, unsigned long *rx_done,
 		       bool *again)
 {
-	struct net_rx_frame *f;
+	struct net_rx_frame *f = net->rx_frame;
 	const char *bad = NULL;
 	u32 g;
 
-	f = kmalloc(sizeof(*f), GFP_KERNEL);
-	if (!f)
-		return NULL;	/* the next kick tries again */
 	for (g = 0; g < net->nr_gq && !bad; g++)
 		bad = net_rx(net, g, f, rx_done);
 	for (g = 0; g < net->nr_gq && !bad; g++)
-		*again |= net_rx_arm(&net->gq[g]);
-	kfree(f);
+		*again |= net_rx_arm(net, &net->gq[g]);
 	return bad;
 }

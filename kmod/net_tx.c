@@ -186,16 +186,11 @@ static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 const char *net_tx(struct drvbox_net *net, unsigned long *tx_done,
 		   unsigned long *kick)
 {
-	struct net_chain *c;
 	const char *bad = NULL;
 	u32 p;
 
-	c = kmalloc(sizeof(*c), GFP_KERNEL);
-	if (!c)
-		return NULL;	/* the next kick tries again */
 	for (p = 0; p < net->max_pairs && !bad; p++)
-		bad = net_tx_pair(net, p, c, tx_done, kick);
-	kfree(c);
+		bad = net_tx_pair(net, p, net->tx_chain, tx_done, kick);
 	return bad;
 }
 

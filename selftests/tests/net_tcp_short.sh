@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tier: long (make check runs it on the newest kernel only; see selftests/check)
+# timeout: 900
+# Streams through an isolated e1000e must move data from their first
+# second, every time and both ways: 4 short iperf3 TCP runs (3 s) in each
+# direction and 4 UDP runs from the wire to the host, alternating, each
+# checked second by second.  A lost RX or TX-room notification shows as a
+# run that connects and then carries nothing until something else kicks
+# the mediator (a make bench run once measured 0.000 Mbit/s for a whole
+# TCP run).  TCP's ACKs make the host transmit, and every host
+# transmission kicks the mediator, which hides a lost RX event; a UDP
+# stream to the host has no such help, so it is the sharper check.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/cli_lib.sh"
+. "$(dirname "$0")/kmod_lib.sh"
+. "$(dirname "$0")/pci_lib.sh"
+. "$(dirname "$0")/net_lib.sh"
+cli_need_domains
+command -v iperf3 >/dev/null || skip "iperf3 is not installed (scripts/install-deps)"
+host_module virtio_net || skip "virtio_net not available"
+
+RUNS=4
+SECS=3
+nic_pair
+NS=drvbox-ntc
+D=nt0
+
+nic_wire_setup $D $NS 10.213.9.2/24
+"$DRVBOX" run --name $D --driver e1000e --pci "$ISO" --export net:eth0 \
+	--timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
+	fail "drvbox run $D failed: $(cat /tmp/$D.err)"
+wait_until 120 net_has_dev $D ||
+	{ "$DRVBOX" logs $D | tail -n 30 | sed 's/^/# log: /'; fail "no host interface: $(net_exports $D)"; }
+NET_DEV=$(net_host_dev $D)
+ip addr add 10.213.9.1/24 dev "$NET_DEV"
+ip link set "$NET_DEV" up
+carrier() { [ "$(cat /sys/class/net/$NET_DEV/carrier 2>/dev/null)" = 1 ]; }
+wait_until 60 carrier || fail "no carrier on $NET_DEV: $(net_exports $D)"
+# ARP and the first frames of the wire settle before the first run
+busybox ping -4 -c 3 -W 5 10.213.9.2 >/dev/null 2>&1 ||
+	fail "no ping reply over $NET_DEV"
+
+# short_run N DIR [UDP...]: one iperf3 run (DIR "" host -> wire, "-R"
+# wire -> host; UDP: "-u -b RATE"); fails unless every one-second
+# interval moved data.
+short_run() {
+	local out=/tmp/$D.iperf.$1$2${3:+u} verdict
+	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 ||
+		fail "run $1$2: iperf3 server did not start"
+	sleep 0.3
+	iperf3 -c 10.213.9.2 -t $SECS -i 1 ${2:-} ${3:-} -J >"$out" 2>&1 ||
+		{ tail -n 20 "$out" | sed 's/^/# iperf3: /'; fail "run $1$2: iperf3 failed"; }
+	verdict=$(python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+iv = [i["sum"]["bytes"] for i in r["intervals"]]
+end = r["end"]
+mbit = (end.get("sum_received") or end["sum"])["bits_per_second"] / 1e6
+empty = [n + 1 for n, b in enumerate(iv) if b == 0]
+print("%s %.2f Mbit/s, per second %s" % ("bad" if empty or not iv else "ok",
+      mbit, " ".join(str(b // 1024) + "K" for b in iv)))
+PY
+) || fail "run $1$2: cannot read iperf3's result"
+	log "run $1 ${3:+UDP }${2:-(to the wire)}: ${verdict#* }"
+	[ "${verdict%% *}" = ok ] ||
+		fail "run $1${2:+ $2}: a second without data: ${verdict#* } ($(net_exports $D))"
+}
+
+for i in $(seq $RUNS); do
+	short_run "$i" ""
+	short_run "$i" -R
+	short_run "$i" -R "-u -b 40M"
+done
+log "after the runs: $(net_exports $D)"
+[ "$(status_field $D crashes)" = 0 ] ||
+	fail "the domain crashed during the runs: $(status_field $D last_crash_reason)"
+"$DRVBOX" stop $D >/dev/null || fail "drvbox stop $D failed"
+nic_returned
+dmesg_check_clean
+exit 0
