@@ -23,7 +23,6 @@
 #define CPUID_MAX_ENTRIES	256
 #define KVM_FEATURE_CLOCKSOURCE_BIT	0
 #define KVM_FEATURE_CLOCKSOURCE2_BIT	3
-#define CPUID_1_ECX_TSC_DEADLINE_BIT	24
 #define XCR0_WANTED		0x207ULL	/* x87, SSE, AVX, PKRU */
 
 /*
@@ -128,9 +127,7 @@ static void kvm__get_supported_cpuid(void)
 }
 
 /*
- * The guest sees what KVM supports, plus the hypervisor bit and the TSC
- * deadline timer (KVM emulates it but leaves the bit to us; with it the
- * guest skips calibrating the APIC timer against the PIT), minus
+ * The guest sees what KVM supports, plus the hypervisor bit, minus
  * kvmclock: a 6.1 guest with kvmclock on a nested 6.1 host loses its timer
  * ticks in ~40% of boots (../shared/DESIGN.md); the TSC is enough.
  */
@@ -139,8 +136,6 @@ static void kvm__set_cpuid(int fd, unsigned int id)
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    supported_cpuid->nent * sizeof(struct kvm_cpuid_entry2);
 	struct kvm_cpuid2 *c = vmm__xmalloc(sz);
-	bool tsc_deadline = ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION,
-				  KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	uint32_t i;
 
 	memcpy(c, supported_cpuid, sz);
@@ -150,8 +145,6 @@ static void kvm__set_cpuid(int fd, unsigned int id)
 		switch (e->function) {
 		case 1:
 			e->ecx |= 1U << 31;	/* hypervisor */
-			if (tsc_deadline)	/* no APIC timer calibration */
-				e->ecx |= 1U << CPUID_1_ECX_TSC_DEADLINE_BIT;
 			e->ebx = (e->ebx & 0x00ffffff) | (id << 24);
 			break;
 		case 0xb:
