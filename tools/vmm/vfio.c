@@ -55,11 +55,7 @@
 #define VFIO_FIRST_MEMSLOT	8	/* 0, 2: RAM; 1: shared area */
 #define PAGE			4096ULL
 
-#define PCI_CAP_ID_MSI		0x05
-#define PCI_CAP_ID_MSIX		0x11
 #define MSI_CTRL_ENABLE		0x0001
-#define MSI_CTRL_64BIT		0x0080
-#define MSI_CTRL_PVM		0x0100
 #define MSIX_CTRL_ENABLE	0x8000
 #define MSIX_CTRL_MASKALL	0x4000
 #define MSIX_ENTRY_SIZE		16
@@ -83,16 +79,12 @@ struct vfio_dev {
 	int *efds;			/* per vector: VFIO -> irqfd */
 	bool *deliverable;
 
-	uint8_t msix_cap;		/* 0: none */
-	unsigned int msix_n;
-	int msix_bar;
-	uint64_t msix_table_off;
+	struct pci_caps caps;		/* where MSI and MSI-X are */
 	uint16_t msix_ctrl;		/* as the guest last wrote it */
 	uint32_t (*msix_table)[4];	/* addr lo, addr hi, data, control */
 	bool msix_armed;		/* VFIO's MSI-X is on */
 
-	uint8_t msi_cap;		/* 0: none */
-	bool msi_64, msi_pvm, msi_armed;
+	bool msi_armed;
 };
 
 static int container_fd = -1;
@@ -407,7 +399,7 @@ static int vfio__set_irqs(struct vfio_dev *d, unsigned int index,
 
 static void vfio__msix_ctrl_written(struct vfio_dev *d)
 {
-	uint8_t *c = &d->pci.cfg[d->msix_cap];
+	uint8_t *c = &d->pci.cfg[d->caps.msix];
 	bool enable;
 	unsigned int v;
 
@@ -418,35 +410,36 @@ static void vfio__msix_ctrl_written(struct vfio_dev *d)
 		uint64_t t = vmm__now_ns();
 
 		d->msix_armed = !vfio__set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX,
-						d->msix_n);
+						d->caps.msix_n);
 		vmm__log("pci %s: MSI-X %s with %u vectors (%llu ms)", d->bdf,
-			 d->msix_armed ? "enabled" : "NOT enabled", d->msix_n,
+			 d->msix_armed ? "enabled" : "NOT enabled",
+			 d->caps.msix_n,
 			 (unsigned long long)((vmm__now_ns() - t) / 1000000));
 	} else if (!enable && d->msix_armed) {
 		vfio__set_irqs(d, VFIO_PCI_MSIX_IRQ_INDEX, 0);
 		d->msix_armed = false;
 	}
-	for (v = 0; v < d->msix_n; v++)
+	for (v = 0; v < d->caps.msix_n; v++)
 		vfio__msix_update(d, v);
 	pthread_mutex_unlock(&d->lock);
 }
 
 static void vfio__msi_written(struct vfio_dev *d)
 {
-	uint8_t *c = &d->pci.cfg[d->msi_cap];
+	uint8_t *c = &d->pci.cfg[d->caps.msi];
 	uint16_t ctrl = get_le(c + 2, 2);
 	uint64_t addr = get_le(c + 4, 4);
 	uint32_t data, mask = 0;
 	bool on;
 
-	if (d->msi_64) {
+	if (d->caps.msi_64) {
 		addr |= get_le(c + 8, 4) << 32;
 		data = get_le(c + 12, 2);
-		if (d->msi_pvm)
+		if (d->caps.msi_pvm)
 			mask = get_le(c + 16, 4);
 	} else {
 		data = get_le(c + 8, 2);
-		if (d->msi_pvm)
+		if (d->caps.msi_pvm)
 			mask = get_le(c + 12, 4);
 	}
 	pthread_mutex_lock(&d->lock);
@@ -502,9 +495,9 @@ static void vfio__cfg_written(struct pci_device *pdev, uint32_t off,
 		vfio__cfg_pwrite(d, off + start, &pdev->cfg[off + start],
 				 i - start);
 	}
-	if (overlaps(off, len, d->msix_cap, 4))
+	if (overlaps(off, len, d->caps.msix, 4))
 		vfio__msix_ctrl_written(d);
-	if (overlaps(off, len, d->msi_cap, 24))
+	if (overlaps(off, len, d->caps.msi, 24))
 		vfio__msi_written(d);
 }
 
@@ -514,15 +507,14 @@ static void emulate(struct vfio_dev *d, uint32_t off, uint32_t n)
 }
 
 /*
- * Take the device's config space as the starting point, find MSI/MSI-X,
- * and decide which bytes are ours.  Non-emulated bytes are writable as far
- * as we are concerned (vfio-pci and the device enforce the rest).
+ * Take the device's config space as the starting point, find MSI/MSI-X
+ * (pci_caps.c), and decide which bytes are ours.  Non-emulated bytes are
+ * writable as far as we are concerned (vfio-pci and the device enforce
+ * the rest).
  */
 static void vfio__setup_config(struct vfio_dev *d)
 {
 	uint8_t *c = d->pci.cfg, *m = d->pci.wmask;
-	unsigned int guard = 0;
-	uint8_t pos;
 
 	vfio__cfg_pread(d, 0, c, 256);
 	if (get_le(c, 2) == 0xffff)
@@ -538,46 +530,7 @@ static void vfio__setup_config(struct vfio_dev *d)
 	c[0x3d] = 0;
 	m[0x3d] = 0;
 
-	pos = (get_le(&c[0x06], 2) & 0x10) ? c[0x34] & 0xfc : 0;
-	while (pos >= 0x40 && guard++ < 48) {
-		uint16_t ctrl = get_le(&c[pos + 2], 2);
-
-		if (c[pos] == PCI_CAP_ID_MSIX) {
-			uint32_t table = get_le(&c[pos + 4], 4);
-
-			d->msix_cap = pos;
-			d->msix_n = (ctrl & 0x7ff) + 1;
-			d->msix_bar = table & 7;
-			d->msix_table_off = table & ~7U;
-			emulate(d, pos, 12);
-			memset(&m[pos], 0, 12);
-			m[pos + 3] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
-			c[pos + 3] &= ~((MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8);
-		} else if (c[pos] == PCI_CAP_ID_MSI) {
-			unsigned int len;
-
-			d->msi_cap = pos;
-			d->msi_64 = ctrl & MSI_CTRL_64BIT;
-			d->msi_pvm = ctrl & MSI_CTRL_PVM;
-			len = 10 + (d->msi_64 ? 4 : 0) + (d->msi_pvm ? 10 : 0);
-			emulate(d, pos, len);
-			memset(&m[pos], 0, len);
-			/* one vector: MMC = MME = 0, not enabled */
-			ctrl &= ~(0x7e | MSI_CTRL_ENABLE);
-			put_le(&c[pos + 2], ctrl, 2);
-			m[pos + 2] = MSI_CTRL_ENABLE;
-			put_le(&m[pos + 4], 0xfffffffc, 4);
-			if (d->msi_64)
-				put_le(&m[pos + 8], 0xffffffff, 4);
-			put_le(&m[pos + (d->msi_64 ? 12 : 8)], 0xffff, 2);
-			put_le(&c[pos + 4], 0, d->msi_64 ? 10 : 6);
-			if (d->msi_pvm) {
-				m[pos + (d->msi_64 ? 16 : 12)] = 1;
-				put_le(&c[pos + (d->msi_64 ? 16 : 12)], 0, 8);
-			}
-		}
-		pos = c[pos + 1] & 0xfc;
-	}
+	pci_caps__setup(c, m, d->emulated, &d->caps);
 }
 
 /* ---- BARs ---- */
@@ -590,12 +543,9 @@ static void vfio__bar_mmio(struct pci_device *pdev, int bar, uint64_t off,
 			   bool write, uint8_t *data, uint32_t len)
 {
 	struct vfio_dev *d = pdev->priv;
-	uint64_t toff = d->msix_table_off;
+	unsigned int v, w;
 
-	if (d->msix_cap && bar == d->msix_bar && off >= toff &&
-	    off < toff + d->msix_n * MSIX_ENTRY_SIZE) {
-		unsigned int v = (off - toff) / MSIX_ENTRY_SIZE;
-		unsigned int w = (off % MSIX_ENTRY_SIZE) / 4;
+	if (pci_caps__msix_entry(&d->caps, bar, off, &v, &w)) {
 		uint64_t val = 0;
 
 		if ((len != 4 && len != 8) || (off & 3)) {
@@ -680,9 +630,11 @@ static void vfio__setup_bars(struct vfio_dev *d)
 		how = "trapped";
 		if ((r->flags & VFIO_REGION_INFO_FLAG_MMAP) && r->size >= PAGE) {
 			lo = hi = r->size;
-			if (d->msix_cap && d->msix_bar == i) {
-				lo = d->msix_table_off & ~(PAGE - 1);
-				hi = (d->msix_table_off + d->msix_n * MSIX_ENTRY_SIZE +
+			if (d->caps.msix && d->caps.msix_bar == i) {
+				uint64_t toff = d->caps.msix_table_off;
+
+				lo = toff & ~(PAGE - 1);
+				hi = (toff + d->caps.msix_n * MSIX_ENTRY_SIZE +
 				      PAGE - 1) & ~(PAGE - 1);
 				if (hi > r->size)
 					hi = r->size;
@@ -706,7 +658,7 @@ static void vfio__setup_vectors(struct vfio_dev *d)
 {
 	unsigned int v;
 
-	d->nr_vectors = d->msix_cap ? d->msix_n : 1;
+	d->nr_vectors = d->caps.msix ? d->caps.msix_n : 1;
 	d->gsi_base = kvm__alloc_msi_gsis(d->nr_vectors);
 	d->efds = vmm__xmalloc(d->nr_vectors * sizeof(*d->efds));
 	d->deliverable = vmm__xmalloc(d->nr_vectors * sizeof(*d->deliverable));
@@ -723,10 +675,12 @@ static void vfio__setup_vectors(struct vfio_dev *d)
 		d->efds[v] = fd;
 		d->deliverable[v] = false;
 	}
-	if (d->msix_cap) {
-		d->msix_table = vmm__xmalloc(d->msix_n * sizeof(*d->msix_table));
-		memset(d->msix_table, 0, d->msix_n * sizeof(*d->msix_table));
-		for (v = 0; v < d->msix_n; v++)
+	if (d->caps.msix) {
+		size_t sz = d->caps.msix_n * sizeof(*d->msix_table);
+
+		d->msix_table = vmm__xmalloc(sz);
+		memset(d->msix_table, 0, sz);
+		for (v = 0; v < d->caps.msix_n; v++)
 			d->msix_table[v][3] = MSIX_ENTRY_MASKED;
 	}
 }
@@ -777,8 +731,8 @@ static void vfio__add_device(const char *bdf, unsigned int slot)
 	vmm__log("pci %s: %04x:%04x at guest 00:%02x.0 (IOMMU group %d, %s%s)",
 		 bdf, (unsigned int)get_le(&d->pci.cfg[0], 2),
 		 (unsigned int)get_le(&d->pci.cfg[2], 2), slot, d->group,
-		 d->msix_cap ? "MSI-X" : d->msi_cap ? "MSI" : "no MSI",
-		 d->msix_cap && d->msi_cap ? " + MSI" : "");
+		 d->caps.msix ? "MSI-X" : d->caps.msi ? "MSI" : "no MSI",
+		 d->caps.msix && d->caps.msi ? " + MSI" : "");
 	devs[slot - VFIO_FIRST_SLOT] = d;
 }
 

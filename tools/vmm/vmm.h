@@ -248,6 +248,20 @@ bool pci__mmio(uint64_t gpa, bool write, uint8_t *data, uint32_t len);
 void pci__set_bar(struct pci_device *dev, int bar, uint64_t size, bool mem64,
 		  bool prefetch);
 
+/* pci_caps.c: a passthrough device's MSI and MSI-X capabilities */
+struct pci_caps {
+	uint8_t msix;			/* offset in config space; 0: none */
+	unsigned int msix_n;		/* vectors */
+	int msix_bar;
+	uint64_t msix_table_off;	/* in that BAR */
+	uint8_t msi;			/* offset in config space; 0: none */
+	bool msi_64, msi_pvm;
+};
+void pci_caps__setup(uint8_t *cfg, uint8_t *wmask, uint8_t *emulated,
+		     struct pci_caps *caps);
+bool pci_caps__msix_entry(const struct pci_caps *caps, int bar, uint64_t off,
+			  unsigned int *entry, unsigned int *word);
+
 /* drvbox_dev.c */
 void drvbox_dev__init(void);
 bool drvbox_dev__stub_seen(void);
