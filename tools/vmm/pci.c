@@ -143,6 +143,10 @@ static void pci__bar_write(struct pci_device *dev, uint32_t off, uint32_t v)
 	}
 }
 
+/*
+ * The @len bytes at @off that both of these get lie in one dword, and so
+ * in the 256 bytes: pci__io() and pci__restore() see to it.
+ */
 static void pci__cfg_read(struct pci_device *dev, uint32_t off, uint8_t *data,
 			  uint32_t len)
 {
@@ -180,7 +184,7 @@ static void pci__cfg_write(struct pci_device *dev, uint32_t off,
 bool pci__io(uint16_t port, bool write, uint8_t *data, uint32_t len)
 {
 	struct pci_device *dev;
-	uint32_t bus, slot, fn, off;
+	uint32_t bus, slot, fn, off, n;
 
 	if (port >= PCI_CONFIG_ADDR && port < PCI_CONFIG_ADDR + 4) {
 		pthread_mutex_lock(&pci_lock);
@@ -199,20 +203,28 @@ bool pci__io(uint16_t port, bool write, uint8_t *data, uint32_t len)
 	if (port < PCI_CONFIG_DATA || port >= PCI_CONFIG_DATA + 4)
 		return false;
 
+	/*
+	 * The data register is the dword at 0xcfc, but the guest picks the
+	 * port and size: an access at 0xcfd-0xcff may run past 0xcff.  Those
+	 * bytes are not config space (reads see 0xff, writes are dropped),
+	 * so only @n bytes, all in the selected dword, reach the device.
+	 */
+	n = PCI_CONFIG_DATA + 4 - port;
+	if (n > len)
+		n = len;
+	if (!write)
+		memset(data, 0xff, len);
+
 	pthread_mutex_lock(&pci_lock);
 	bus = (config_addr >> 16) & 0xff;
 	slot = (config_addr >> 11) & 0x1f;
 	fn = (config_addr >> 8) & 0x7;
 	off = (config_addr & 0xfc) + (port - PCI_CONFIG_DATA);
 	dev = (config_addr & 0x80000000U) && bus == 0 && fn == 0 ? slots[slot] : NULL;
-	if (!dev || off + len > 256) {
-		if (!write)
-			memset(data, 0xff, len);
-	} else if (write) {
-		pci__cfg_write(dev, off, data, len);
-	} else {
-		pci__cfg_read(dev, off, data, len);
-	}
+	if (dev && write)
+		pci__cfg_write(dev, off, data, n);
+	else if (dev)
+		pci__cfg_read(dev, off, data, n);
 	pthread_mutex_unlock(&pci_lock);
 	return true;
 }
