@@ -88,10 +88,11 @@ void pci_caps__setup(uint8_t *c, uint8_t *m, uint8_t *emulated,
 			if (caps->msi_64)
 				put_le(&m[pos + 8], 0xffffffff, 4);
 			put_le(&m[pos + (caps->msi_64 ? 12 : 8)], 0xffff, 2);
-			put_le(&c[pos + 4], 0, caps->msi_64 ? 10 : 6);
+			/* memset: put_le() of over 8 bytes would shift by 64+ */
+			memset(&c[pos + 4], 0, caps->msi_64 ? 10 : 6);
 			if (caps->msi_pvm) {
 				m[pos + (caps->msi_64 ? 16 : 12)] = 1;
-				put_le(&c[pos + (caps->msi_64 ? 16 : 12)], 0, 8);
+				memset(&c[pos + (caps->msi_64 ? 16 : 12)], 0, 8);
 			}
 		}
 		pos = c[pos + 1] & 0xfc;
