@@ -515,6 +515,8 @@ static void emulate(struct vfio_dev *d, uint32_t off, uint32_t n)
 static void vfio__setup_config(struct vfio_dev *d)
 {
 	uint8_t *c = d->pci.cfg, *m = d->pci.wmask;
+	uint64_t bar_size[6];
+	int i;
 
 	vfio__cfg_pread(d, 0, c, 256);
 	if (get_le(c, 2) == 0xffff)
@@ -530,7 +532,12 @@ static void vfio__setup_config(struct vfio_dev *d)
 	c[0x3d] = 0;
 	m[0x3d] = 0;
 
-	pci_caps__setup(c, m, d->emulated, &d->caps);
+	/* the MSI-X table must lie in a memory BAR: their sizes first */
+	for (i = 0; i < 6; i++) {
+		vfio__region(d, VFIO_PCI_BAR0_REGION_INDEX + i, &d->bars[i]);
+		bar_size[i] = (c[0x10 + 4 * i] & 1) ? 0 : d->bars[i].size;
+	}
+	pci_caps__setup(d->pci.name, c, m, d->emulated, bar_size, &d->caps);
 }
 
 /* ---- BARs ---- */
@@ -610,7 +617,6 @@ static void vfio__setup_bars(struct vfio_dev *d)
 		uint64_t size, lo, hi;
 		const char *how;
 
-		vfio__region(d, VFIO_PCI_BAR0_REGION_INDEX + i, r);
 		if (!r->size || (raw & 1)) {
 			if (r->size)
 				vmm__log("pci %s: I/O BAR %d (%llu bytes) is not passed through",
@@ -713,10 +719,10 @@ static void vfio__add_device(const char *bdf, unsigned int slot)
 			       bdf);
 	vfio__reset(d, info.flags);
 	vfio__region(d, VFIO_PCI_CONFIG_REGION_INDEX, &d->cfg_region);
-	vfio__setup_config(d);
-
 	snprintf(name, sizeof(name), "pci %s", bdf);
 	d->pci.name = vmm__xstrdup(name);
+	vfio__setup_config(d);
+
 	d->pci.slot = slot;
 	d->pci.priv = d;
 	vfio__setup_bars(d);

@@ -257,7 +257,8 @@ struct pci_caps {
 	uint8_t msi;			/* offset in config space; 0: none */
 	bool msi_64, msi_pvm;
 };
-void pci_caps__setup(uint8_t *cfg, uint8_t *wmask, uint8_t *emulated,
+void pci_caps__setup(const char *name, uint8_t *cfg, uint8_t *wmask,
+		     uint8_t *emulated, const uint64_t bar_size[6],
 		     struct pci_caps *caps);
 bool pci_caps__msix_entry(const struct pci_caps *caps, int bar, uint64_t off,
 			  unsigned int *entry, unsigned int *word);
