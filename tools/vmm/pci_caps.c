@@ -167,7 +167,11 @@ void pci_caps__setup(const char *name, uint8_t *c, uint8_t *m,
 	}
 }
 
-/* Whether @off in BAR @bar is in the MSI-X table: which entry, which dword. */
+/*
+ * Whether @off in BAR @bar is in the MSI-X table: which entry, which dword.
+ * The table is only qword aligned (the BIR takes the low 3 bits), so the
+ * dword comes from the offset in the table, not in the BAR.
+ */
 bool pci_caps__msix_entry(const struct pci_caps *caps, int bar, uint64_t off,
 			  unsigned int *entry, unsigned int *word)
 {
@@ -177,6 +181,6 @@ bool pci_caps__msix_entry(const struct pci_caps *caps, int bar, uint64_t off,
 	    off >= toff + caps->msix_n * MSIX_ENTRY_SIZE)
 		return false;
 	*entry = (off - toff) / MSIX_ENTRY_SIZE;
-	*word = (off % MSIX_ENTRY_SIZE) / 4;
+	*word = ((off - toff) % MSIX_ENTRY_SIZE) / 4;
 	return true;
 }
