@@ -5,8 +5,9 @@
 #   make                  modules for KVER + the userspace tools
 #   make KVER=<version>   modules for another installed kernel
 #   make W=1 C=1          extra warnings and sparse (passed to kbuild)
-#   make check            build for every installed kernel, run the selftests
-#                         in the QEMU test host (KVER=, TESTS= to narrow)
+#   make unit             unit tests of VMM code on this machine (no KVM)
+#   make check            make unit, build for every installed kernel, run the
+#                         selftests in the QEMU test host (KVER=, TESTS=)
 #   make demo             the narrated demo in the QEMU test host
 #   make bench            isolated vs native, measured in the test host
 #                         (QUICK=1: under 10 minutes; KVER= picks the kernel)
@@ -41,12 +42,12 @@ INIT_HDRS := $(wildcard guest-stub/init/*.h) $(wildcard uapi/*.h)
 SELFTEST_BINS := $(patsubst selftests/ctl/%.c,$(BUILD)/selftests/%, \
 	$(wildcard selftests/ctl/*.c))
 
-.PHONY: all modules tools selftests-bins check demo bench install-deps install uninstall clean help
+.PHONY: all modules tools selftests-bins unit check demo bench install-deps install uninstall clean help
 
 all: modules tools selftests-bins
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 # Kbuild builds in a shadow tree of symlinks under build/<KVER>/ so that
 # objects for different kernels never mix and the source tree stays clean.
@@ -84,6 +85,25 @@ selftests-bins: $(SELFTEST_BINS)
 $(BUILD)/selftests/%: selftests/ctl/%.c selftests/lib/tap.h $(wildcard uapi/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -I$(TREE)/selftests/lib -o $@ $<
+
+# Unit tests (selftests/unit): each *_test.c is linked with the one
+# tools/vmm file it names and stubs.c, under ASan and UBSan so that an
+# access past a buffer fails the test where it happens.  Where the
+# compiler cannot link them (no libasan), the tests' canaries still check.
+UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/unit/%, \
+	$(wildcard selftests/unit/*_test.c))
+UNIT_SAN = $(shell mkdir -p $(BUILD)/unit && echo 'int main(void) { return 0; }' | \
+	$(CC) -fsanitize=address,undefined -x c - -o $(BUILD)/unit/.san 2>/dev/null && \
+	echo -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+unit: $(UNIT_BINS)
+	@selftests/unit/run $(UNIT_BINS)
+
+$(BUILD)/unit/%_test: selftests/unit/%_test.c tools/vmm/%.c selftests/unit/stubs.c \
+		selftests/unit/unit.h $(VMM_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(UNIT_SAN) -I$(TREE)/tools/vmm -pthread -o $@ $< \
+		tools/vmm/$*.c selftests/unit/stubs.c
 
 check: install-deps
 	@selftests/check $(if $(KVER_SET),--kernel $(KVER)) $(if $(TESTS),--tests '$(TESTS)')

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selftests/unit: the few VMM functions the files under test call, so
+ * each test links with one tools/vmm file and nothing else.  The log is
+ * kept for the tests to look at and printed as a TAP comment.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vmm.h"
+#include "unit.h"
+
+unsigned int stub_logged;
+char stub_last_log[512];
+
+void vmm__log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(stub_last_log, sizeof(stub_last_log), fmt, ap);
+	va_end(ap);
+	stub_logged++;
+	printf("# log: %s\n", stub_last_log);
+}
+
+/* Nothing under test should give up: a test program that does fails. */
+void vmm__die_start(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("# vmm__die_start: %s\n", msg);
+	exit(2);
+}
