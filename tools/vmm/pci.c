@@ -26,24 +26,6 @@ static uint32_t config_addr;
 static uint64_t mmio_next = GPA_PCI_MMIO;
 static struct pci_device host_bridge = { .name = "host bridge", .slot = 0 };
 
-static void put_le(uint8_t *p, uint64_t v, uint32_t len)
-{
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = v >> (8 * i);
-}
-
-static uint64_t get_le(const uint8_t *p, uint32_t len)
-{
-	uint64_t v = 0;
-	uint32_t i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 /* Natural alignment, so BARs of any size can be 64-bit prefetchable. */
 uint64_t pci__alloc_mmio(uint64_t size)
 {

@@ -28,24 +28,6 @@
 #define MSIX_CTRL_MASKALL	0x4000
 #define MSIX_ENTRY_SIZE		16
 
-static uint64_t get_le(const uint8_t *p, unsigned int len)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		p[i] = v >> (8 * i);
-}
-
 static void emulate(uint8_t *emulated, uint32_t off, uint32_t n)
 {
 	memset(&emulated[off], 1, n);

@@ -92,24 +92,6 @@ static bool container_ready;
 static unsigned int next_memslot = VFIO_FIRST_MEMSLOT;
 static struct vfio_dev *devs[VMM_MAX_PCI];
 
-static uint64_t get_le(const uint8_t *p, unsigned int len)
-{
-	uint64_t v = 0;
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned int len)
-{
-	unsigned int i;
-
-	for (i = 0; i < len; i++)
-		p[i] = v >> (8 * i);
-}
-
 /* ---- finding the group, with errors that say what to do ---- */
 
 static void vfio__sysfs_link(const char *bdf, const char *link, char *out,

@@ -97,6 +97,25 @@ struct vmm {
 
 extern struct vmm vmm;
 
+/* Little-endian fields of config space and device registers, @len <= 8. */
+static inline uint64_t get_le(const uint8_t *p, unsigned int len)
+{
+	uint64_t v = 0;
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void put_le(uint8_t *p, uint64_t v, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		p[i] = v >> (8 * i);
+}
+
 /* util.c */
 void vmm__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm__die_start(const char *fmt, ...)
