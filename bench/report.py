@@ -97,6 +97,13 @@ def derive(raw):
     if boot:
         der["boot_ms"] = dist(boot.get("boot_ms", []))
         der["panic_to_running_ms"] = dist(boot.get("panic_to_running_ms", []))
+        if boot.get("restore_boot_ms"):
+            der["restore_boot_ms"] = dist(boot["restore_boot_ms"])
+        if boot.get("panic_to_running_cold_ms"):
+            der["panic_to_running_cold_ms"] = dist(boot["panic_to_running_cold_ms"])
+    net = raw.get("net")
+    if net and net.get("carrier_outage_ms"):
+        der["net_panic_carrier_outage_ms"] = dist(net["carrier_outage_ms"])
     for name, case in raw.items():
         if name in ("meta",) or not isinstance(case, dict):
             continue
@@ -123,11 +130,17 @@ def table(raw, der, rat):
         lines.append(f"| host memory per idle 128 MiB domain | {der['idle_host_mem_kib_per_domain'] / 1024:.1f} MiB |")
     if "vmm_rss_kib_per_domain" in der:
         lines.append(f"| VMM RSS per domain (guest RAM included) | {der['vmm_rss_kib_per_domain'] / 1024:.1f} MiB |")
-    for k, label in (("boot_ms", "domain boot to running"),
+    for k, label in (("boot_ms", "domain boot to running, cold"),
+                     ("restore_boot_ms", "domain boot to running, from the boot image"),
+                     ("panic_to_running_cold_ms", "guest panic to next incarnation running, cold"),
                      ("panic_to_running_ms", "guest panic to next incarnation running")):
         d = der.get(k)
         if d:
             lines.append(f"| {label}, p50 / p90 over {d['n']} | {d['p50']} / {d['p90']} ms |")
+    d = der.get("net_panic_carrier_outage_ms")
+    if d:
+        lines.append(f"| net: carrier down to up after a guest panic, p50 / p90 over {d['n']} | "
+                     f"{d['p50']} / {d['p90']} ms |")
     for k, d in der.items():
         if k.endswith("_panic_to_first_io_ms") and d:
             lines.append(f"| {k[:-len('_panic_to_first_io_ms')]}: panic to first completed I/O, "
@@ -184,8 +197,11 @@ def plots(raw, der, rat, stem):
     boot = raw.get("boot")
     if boot:
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        data = [boot.get("boot_ms", []), boot.get("panic_to_running_ms", [])]
-        ax.boxplot(data, labels=["boot", "panic to running"])
+        data = [boot.get("boot_ms", []), boot.get("restore_boot_ms", []),
+                boot.get("panic_to_running_cold_ms", []),
+                boot.get("panic_to_running_ms", [])]
+        ax.boxplot(data, labels=["cold boot", "from image", "panic, cold",
+                                 "panic, image"])
         ax.set_ylabel("ms")
         fig.tight_layout()
         fig.savefig(f"{stem}-boot.png", dpi=100)

@@ -112,8 +112,24 @@ dev=$(net_host_dev bnet)
 wire_up "$dev"
 boot=$(( $(now_ms) - t0 ))
 isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
+
+# carrier_is VALUE: the host interface's carrier (0 while the domain is away)
+carrier_is() { [ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" = "$1" ]; }
+# A guest panic: the host interface's carrier from down to up again
+# (the new incarnation's e1000e has probed and seen its link).
+outages=()
+for i in $(seq 1 "$(quick_or 5 2)"); do
+	t0=$(now_ms)
+	"$DRVBOX" crash bnet --how panic >/dev/null || fail "crash bnet failed"
+	wait_until 60 "carrier down" carrier_is 0
+	t_down=$(now_ms)
+	wait_until 300 "carrier up" carrier_is 1
+	outages+=("$(( $(now_ms) - t_down ))")
+	log "panic $i: carrier down after $((t_down - t0)) ms, up $(( $(now_ms) - t_down )) ms later"
+done
 "$DRVBOX" stop bnet >/dev/null || fail "stop bnet failed"
 cat > "$BENCH_OUT/net.json" <<JSON
 {"seconds": $secs, "pings": $pings, "boot_with_e1000e_to_carrier_ms": $boot,
+ "carrier_outage_ms": $(json_array "${outages[@]}"),
  "net": {"native": $native, "isolated": $isolated}}
 JSON
