@@ -289,8 +289,12 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 	window_s = d->restart_window_s ? d->restart_window_s :
 		   READ_ONCE(restart_window_s);
 	if (limit != DRVBOX_RESTART_UNLIMITED) {
-		/* A fixed window from the first crash in it. */
-		if (time_after(jiffies, d->window_start + window_s * HZ) ||
+		/*
+		 * A fixed window from the first crash in it.  In unsigned
+		 * long: window_s * HZ overflows 32 bits past 198 days.
+		 */
+		if (time_after(jiffies, d->window_start +
+			       (unsigned long)window_s * HZ) ||
 		    !d->window_crashes) {
 			d->window_start = jiffies;
 			d->window_crashes = 0;
