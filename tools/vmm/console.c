@@ -4,9 +4,11 @@
  *
  * Bytes from the guest's 8250 are appended to /run/drvbox/NAME/console.log
  * (standalone: --log FILE, or - for stdout), a line at a time.  Each
- * incarnation is framed by start/end marker lines; a log over 4 MiB, or
- * an earlier domain's log when a new one starts, is rotated to
- * console.log.1 (docs/domains.md).
+ * incarnation is framed by start/end marker lines; a log that grows past
+ * 4 MiB (at start or while the guest writes: the guest decides how much
+ * it prints, and /run is host RAM), or an earlier domain's log when a new
+ * one starts, is rotated to console.log.1 (docs/domains.md), so a domain
+ * never holds more than two of them.
  * The last "Kernel panic - not syncing:" line is kept for the exit report.
  */
 #include <errno.h>
@@ -27,11 +29,30 @@
 static pthread_mutex_t console_lock = PTHREAD_MUTEX_INITIALIZER;
 static int console_fd = -1;
 static bool console_is_stdout;
+static char console_path[300];	/* "": not a file we may rotate */
+static uint64_t console_bytes;	/* in the file now */
 static char line[1024];
 static size_t line_len;
 static char panic_line[DRVBOX_MSG_LEN];
 static bool init_seen;
 static const char *until_text;
+
+/* The full log becomes PATH.1 and a new one starts.  console_lock held. */
+static void console__rotate(void)
+{
+	char old[sizeof(console_path) + 2];
+	int fd;
+
+	snprintf(old, sizeof(old), "%s.1", console_path);
+	if (rename(console_path, old) < 0)
+		return;	/* keep appending: nothing better to do */
+	fd = open(console_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	close(console_fd);
+	console_fd = fd;
+	console_bytes = 0;
+}
 
 static void console__write(const char *buf, size_t len)
 {
@@ -44,7 +65,10 @@ static void console__write(const char *buf, size_t len)
 			return;	/* a full disk must not stop the guest */
 		buf += n;
 		len -= n;
+		console_bytes += n;
 	}
+	if (console_path[0] && console_bytes > CONSOLE_ROTATE_BYTES)
+		console__rotate();
 }
 
 void console__open(void)
@@ -86,6 +110,10 @@ void console__open(void)
 	if (console_fd < 0)
 		vmm__die_start("cannot open console log %s: %s", path,
 			       strerror(errno));
+	if (fstat(console_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		snprintf(console_path, sizeof(console_path), "%s", path);
+		console_bytes = st.st_size;
+	}
 }
 
 /* A line from the VMM itself: into the log unless that is our stderr too. */
