@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,6 @@ static struct {
 	char desc[IMAGE_DESC_MAX];
 	size_t desc_len;
 	char path[512];
-	bool want_save;			/* cold boot, image_dir set */
 	bool point_seen;		/* the first write wins */
 } img;
 
@@ -97,13 +97,19 @@ static uint64_t image__hash(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
-static void image__describe(const char *fmt, const char *a, unsigned long long n)
+/* Appends a line to the description; too long a one leaves no image. */
+__attribute__((format(printf, 1, 2)))
+static void image__describe(const char *fmt, ...)
 {
 	size_t room = sizeof(img.desc) - img.desc_len;
-	int w = snprintf(img.desc + img.desc_len, room, fmt, a, n);
+	va_list ap;
+	int w;
 
+	va_start(ap, fmt);
+	w = vsnprintf(img.desc + img.desc_len, room, fmt, ap);
+	va_end(ap);
 	if (w < 0 || (size_t)w >= room)
-		img.desc_len = sizeof(img.desc);	/* too long: no image */
+		img.desc_len = sizeof(img.desc);
 	else
 		img.desc_len += w;
 }
@@ -111,17 +117,16 @@ static void image__describe(const char *fmt, const char *a, unsigned long long n
 static void image__describe_file(const char *what, const char *path)
 {
 	struct stat st;
-	char line[PATH_MAX + 128];
 
 	if (stat(path, &st) < 0) {
-		image__describe("%s missing %llu\n", what, 0);
+		image__describe("%s missing\n", what);
 		return;
 	}
-	snprintf(line, sizeof(line), "%s %s %llu %llu %llu %lld.%09ld", what, path,
-		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-		 (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
-		 st.st_mtim.tv_nsec);
-	image__describe("%s %llu\n", line, 0);
+	image__describe("%s %s %llu %llu %llu %lld.%09ld\n", what, path,
+			(unsigned long long)st.st_dev,
+			(unsigned long long)st.st_ino,
+			(unsigned long long)st.st_size,
+			(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 /*
@@ -138,26 +143,26 @@ void image__prepare(const char *cmdline, const uint8_t *initrd,
 	if (!dir)
 		return;
 	img.desc_len = 0;
-	image__describe("%s %llu\n", "drvbox-vmm boot image", IMAGE_VERSION);
+	image__describe("drvbox-vmm boot image %d\n", IMAGE_VERSION);
 	image__describe_file("vmm", "/proc/self/exe");
 	if (uname(&u) == 0) {
-		image__describe("host %s %llu\n", u.release, 0);
-		image__describe("host-version %s %llu\n", u.version, 0);
+		image__describe("host %s\n", u.release);
+		image__describe("host-version %s\n", u.version);
 	}
 	image__describe_file("kernel", vmm.cfg.kernel);
-	image__describe("initramfs %s%llu\n", "",
+	image__describe("initramfs %llu\n", (unsigned long long)
 			image__hash(0xcbf29ce484222325ULL, initrd, initrd_len));
-	image__describe("initramfs-bytes %s%llu\n", "", initrd_len);
-	image__describe("cmdline %s %llu\n", cmdline, 0);
-	image__describe("ram %s%llu\n", "", vmm.ram_bytes);
-	image__describe("vcpus %s%llu\n", "", vmm.cfg.vcpus);
-	image__describe("shared %s%llu\n", "", vmm.shared_bytes);
-	image__describe("doorbells %s%llu\n", "", vmm.nr_doorbells);
-	image__describe("vectors %s%llu\n", "", vmm.nr_vectors);
-	image__describe("tsc-khz %s%llu\n", "", kvm__tsc_khz());
-	image__describe("cpuid %s%llu\n", "", kvm__cpuid_hash());
+	image__describe("initramfs-bytes %zu\n", initrd_len);
+	image__describe("cmdline %s\n", cmdline);
+	image__describe("ram %llu\n", (unsigned long long)vmm.ram_bytes);
+	image__describe("vcpus %u\n", vmm.cfg.vcpus);
+	image__describe("shared %u\n", vmm.shared_bytes);
+	image__describe("doorbells %u\n", vmm.nr_doorbells);
+	image__describe("vectors %u\n", vmm.nr_vectors);
+	image__describe("tsc-khz %u\n", kvm__tsc_khz());
+	image__describe("cpuid %llu\n", (unsigned long long)kvm__cpuid_hash());
 	for (i = 0; i < vmm.cfg.nr_pci_args; i++)
-		image__describe("pci %s %llu\n", vmm.cfg.pci_args[i], i);
+		image__describe("pci %u %s\n", i, vmm.cfg.pci_args[i]);
 	if (img.desc_len >= sizeof(img.desc)) {
 		vmm__log("boot image: configuration too long to describe; booting without one");
 		return;
@@ -473,7 +478,6 @@ bool image__restore(void)
 
 	if (!img.path[0])
 		return false;
-	img.want_save = true;
 	fd = open(img.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -512,7 +516,6 @@ bool image__restore(void)
 			       img.path, strerror(-err));
 	}
 	vmm.restored = true;
-	img.want_save = false;
 	vmm__log("started from boot image %s (%llu KiB, saved %llu ms into its cold boot) in %llu ms",
 		 img.path, (unsigned long long)(h.data_bytes >> 10),
 		 (unsigned long long)h.boot_ms,
@@ -577,6 +580,6 @@ bool image__io(uint16_t port, bool write, uint8_t *data, uint32_t len,
 	if (v != DRVBOX_IMAGE_POINT || __atomic_exchange_n(&img.point_seen, true,
 							     __ATOMIC_SEQ_CST))
 		return true;
-	*save = img.want_save && !vmm.restored;
+	*save = img.path[0] && !vmm.restored;
 	return true;
 }
