@@ -41,6 +41,14 @@
 /* Host vring size; no INDIRECT_DESC, so a request takes seg_max + 2. */
 #define BLK_VRING_NUM		256
 #define BLK_SERIAL_LEN		20	/* VIRTIO_BLK_ID_BYTES */
+/*
+ * Requests an export holds at most per guest queue it offers: every slot
+ * of the queue posted and as many waiting.  The table is allocated with
+ * the export, so taking a request never allocates (the mediator may be
+ * what memory reclaim waits on); when it is empty, requests stay in the
+ * host vrings until one completes.
+ */
+#define BLK_REQS_PER_QUEUE	(2 * BLK_DEPTH)
 
 struct blk_seg {
 	void *addr;		/* host kernel buffer (direct map) */
@@ -49,7 +57,8 @@ struct blk_seg {
 
 /**
  * struct blk_req - one request taken from a host vring (host memory only)
- * @node: on blk->waiting while not posted to a guest queue
+ * @node: on blk->waiting while not posted to a guest queue, on
+ *	blk->free_reqs while unused
  * @vq: host virtqueue index; @head: its descriptor chain head
  * @op: DRVBOX_BLK_OP_*; @sector, @len: as posted to the guest
  * @status: the virtio status byte in the host request
@@ -104,6 +113,7 @@ struct blk_stats {
 	u32 max_queue_ms, max_guest_ms;
 	u64 doorbells;		/* queue doorbells the guest rang */
 	u64 irqs;		/* times we signalled a queue's vector */
+	u64 table_full;		/* passes that left requests in a vring */
 };
 
 struct drvbox_blk {
@@ -134,6 +144,10 @@ struct drvbox_blk {
 
 	struct list_head waiting;	/* requests not posted, oldest first */
 	u32 nr_pending;			/* waiting + posted */
+	struct blk_req *reqs;		/* the request table (reqs_n) */
+	u32 reqs_n;
+	struct list_head free_reqs;	/* unused entries of reqs */
+	bool starved;			/* a vring waited for a free entry */
 	struct blk_stats stats;
 	char error[64];			/* last ERROR answer of the guest */
 };

@@ -64,9 +64,30 @@ static void blk_vdev_stop(struct drvbox_vdev *v)
 		blk_kick(blk);
 }
 
+/* The export and its request table; nothing may be in flight. */
+static void blk_free(struct drvbox_blk *blk)
+{
+	kvfree(blk->reqs);
+	kfree(blk);
+}
+
 static void blk_vdev_release(struct drvbox_vdev *v)
 {
-	kfree(to_blk(v));
+	blk_free(to_blk(v));
+}
+
+static int blk_alloc_reqs(struct drvbox_blk *blk)
+{
+	u32 i;
+
+	blk->reqs_n = blk->req_queues * BLK_REQS_PER_QUEUE;
+	blk->reqs = kvcalloc(blk->reqs_n, sizeof(*blk->reqs), GFP_KERNEL);
+	if (!blk->reqs)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&blk->free_reqs);
+	for (i = 0; i < blk->reqs_n; i++)
+		list_add_tail(&blk->reqs[i].node, &blk->free_reqs);
+	return 0;
 }
 
 static const struct vdev_ops blk_vdev_ops = {
@@ -150,6 +171,10 @@ int blk_domain_init(struct drvbox_domain *d)
 		blk->first_queue = next;
 		blk->ring_offset = BLK_RINGS_OFFSET + (next - 1) * BLK_RING_STRIDE;
 		next += per;
+		if (blk_alloc_reqs(blk)) {
+			blk_free(blk);
+			return -ENOMEM;
+		}
 		mutex_init(&blk->lock);
 		vdev_setup(&blk->vd, &blk_vdev_ops, &blk->lock, &blk->config,
 			   sizeof(blk->config));
@@ -549,7 +574,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu table_full=%llu\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
@@ -557,7 +582,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 				   st.flushes, st.discards, st.replayed,
 				   st.timeouts, st.errors, pending,
 				   st.max_queue_ms, st.max_guest_ms,
-				   st.doorbells, st.irqs);
+				   st.doorbells, st.irqs, st.table_full);
 	}
 	mutex_unlock(&d->lock);
 	return n;
@@ -592,7 +617,7 @@ void blk_domain_destroy(struct drvbox_domain *d)
 		cancel_work_sync(&blk->register_work);
 		if (blk->vd.state == VDEV_NONE) {
 			cancel_delayed_work_sync(&blk->work);
-			kfree(blk);
+			blk_free(blk);
 			continue;
 		}
 		/* virtio_blk's last I/O is failed by the (dead) mediator */

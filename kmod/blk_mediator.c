@@ -45,6 +45,7 @@ void blk_fail_waiting(struct drvbox_blk *blk)
 {
 	struct blk_req *req, *n;
 
+	lockdep_assert_held(&blk->lock);
 	list_for_each_entry_safe(req, n, &blk->waiting, node) {
 		list_del(&req->node);
 		blk_done(blk, req, VIRTIO_BLK_S_IOERR, 0);
@@ -360,8 +361,13 @@ void blk_work(struct work_struct *work)
 	if (blk->dead || (!blk->inc && READ_ONCE(d->state) == DRVBOX_STATE_FAILED))
 		blk_fail_waiting(blk);
 	blk_timeouts(blk);
-	if (blk->nr_pending && READ_ONCE(io_timeout_ms))
+	if (blk->starved && !list_empty(&blk->free_reqs)) {
+		/* entries came back: take what waited in the vrings */
+		blk->starved = false;
+		mod_delayed_work(drvbox_wq, &blk->work, 0);
+	} else if (blk->nr_pending && READ_ONCE(io_timeout_ms)) {
 		queue_delayed_work(drvbox_wq, &blk->work, HZ / 4);
+	}
 	mutex_unlock(&blk->lock);
 
 	if (broken) {

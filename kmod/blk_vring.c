@@ -8,7 +8,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/slab.h>
+#include <linux/lockdep.h>
 #include <linux/string.h>
 
 #include "blk.h"
@@ -94,26 +94,38 @@ static int blk_parse_chain(struct drvbox_blk *blk, unsigned int q, u16 head,
  * blk_vq_pop() - take the next request from host vring @q
  * @blk: blk->lock held
  * @q: host virtqueue index
- * @out: the new request (kmalloc'ed), or NULL if the chain was bad (and
- *	has been completed with an error already)
+ * @out: the new request (an entry of blk->reqs), or NULL if the chain was
+ *	bad (and has been completed with an error already)
  *
- * Return: true when a chain was taken, false when the ring is empty.
+ * Return: true when a chain was taken; false when the ring is empty, or
+ * when every entry of the request table is in use (blk->starved is set
+ * then, and the mediator runs again once one is given back).
  */
 bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out)
 {
 	struct blk_req *req;
 	u16 head;
 
+	lockdep_assert_held(&blk->lock);
 	*out = NULL;
+	if (list_empty(&blk->free_reqs)) {
+		if (vdev_avail(&blk->vd, q) && !blk->starved) {
+			blk->starved = true;
+			blk->stats.table_full++;
+		}
+		return false;
+	}
 	if (!vdev_pop_head(&blk->vd, q, &head))
 		return false;
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
-	if (!req || blk_parse_chain(blk, q, head, req)) {
+	req = list_first_entry(&blk->free_reqs, struct blk_req, node);
+	list_del(&req->node);
+	memset(req, 0, sizeof(*req));
+	if (blk_parse_chain(blk, q, head, req)) {
 		pr_warn_ratelimited("%s: bad request chain at %u\n",
 				    dev_name(&blk->vd.vdev.dev), head);
-		if (req && req->status)
+		if (req->status)
 			*req->status = VIRTIO_BLK_S_IOERR;
-		kfree(req);
+		list_add(&req->node, &blk->free_reqs);
 		vdev_discard(&blk->vd, q, head);
 		vdev_interrupt(&blk->vd, q);
 		return true;
@@ -125,21 +137,22 @@ bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out)
 }
 
 /**
- * blk_vq_complete() - give @req back to virtio_blk and free it
+ * blk_vq_complete() - give @req back to virtio_blk and to the table
  * @blk: blk->lock held
  * @req: the request (off every list)
  * @status: VIRTIO_BLK_S_*
  * @written: bytes written into device-writable data buffers
  *
- * When the vring has gone meanwhile (del_vqs), the request is only freed.
+ * When the vring has gone meanwhile (del_vqs), the entry is only freed.
  */
 void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
 		     u32 written)
 {
+	lockdep_assert_held(&blk->lock);
 	if (vdev_vq_ready(&blk->vd, req->vq)) {
 		*req->status = status;
 		vdev_push_used(&blk->vd, req->vq, req->head, written + 1);
 		vdev_interrupt(&blk->vd, req->vq);
 	}
-	kfree(req);
+	list_add(&req->node, &blk->free_reqs);
 }

@@ -26,7 +26,12 @@ static int __init drvbox_init(void)
 {
 	int ret;
 
-	drvbox_wq = alloc_workqueue("drvbox", WQ_UNBOUND, 0);
+	/*
+	 * The mediators run here, and a host whose swap or dirty pages sit
+	 * on an isolated disk reclaims memory through them: a rescuer keeps
+	 * them going when no new worker can be allocated.
+	 */
+	drvbox_wq = alloc_workqueue("drvbox", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!drvbox_wq)
 		return -ENOMEM;
 

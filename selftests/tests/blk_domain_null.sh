@@ -52,9 +52,16 @@ fio_verify rand4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=32 --numjobs=2 \
 	bn0_fio_fail "fio 4k randwrite verify"
 fio_verify seq128k $BLK_DEV --rw=write --bs=128k --iodepth=8 --size=32M \
 	--offset=640M || bn0_fio_fail "fio 128k seq verify"
+# Deeper than the export's request table (64 per queue): the rest waits
+# in the host vrings and is taken as entries come back.
+fio_verify deep4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=128 --numjobs=2 \
+	--size=8M --offset=704M --offset_increment=8M --group_reporting ||
+	bn0_fio_fail "fio 4k randwrite verify at iodepth 128"
 bn0_restarted
 expect_eq "incarnation after fio" "$(status_field $D incarnation)" 1
-log "fio crc32c verify: 4k randwrite qd32 x2 jobs, 128k seq: no errors"
+[ "$(blk_stat $D table_full)" -ge 1 ] ||
+	fail "iodepth 128 x2 never filled the request table: $(blk_exports $D)"
+log "fio crc32c verify: 4k randwrite qd32 x2 jobs, 128k seq, 4k qd128 x2 jobs (request table full $(blk_stat $D table_full) times): no errors"
 
 # discard and write-zeroes read back as zero (null_blk frees discarded
 # pages; write-zeroes becomes zero writes in the host's block layer when
