@@ -43,7 +43,7 @@ static struct drvbox_blk *to_blk(struct drvbox_vdev *v)
 
 static void blk_kick(struct drvbox_blk *blk)
 {
-	mod_delayed_work(drvbox_wq, &blk->work, 0);
+	mod_delayed_work(drvbox_io_wq, &blk->work, 0);
 }
 
 /* ---- the virtio device (struct vdev_ops) -------------------------- */

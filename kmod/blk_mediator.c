@@ -364,9 +364,9 @@ void blk_work(struct work_struct *work)
 	if (blk->starved && !list_empty(&blk->free_reqs)) {
 		/* entries came back: take what waited in the vrings */
 		blk->starved = false;
-		mod_delayed_work(drvbox_wq, &blk->work, 0);
+		mod_delayed_work(drvbox_io_wq, &blk->work, 0);
 	} else if (blk->nr_pending && READ_ONCE(io_timeout_ms)) {
-		queue_delayed_work(drvbox_wq, &blk->work, HZ / 4);
+		queue_delayed_work(drvbox_io_wq, &blk->work, HZ / 4);
 	}
 	mutex_unlock(&blk->lock);
 

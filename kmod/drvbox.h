@@ -173,6 +173,7 @@ static inline struct drvbox_domain *to_domain(struct kobject *kobj)
 
 /* main.c */
 extern struct workqueue_struct *drvbox_wq;
+extern struct workqueue_struct *drvbox_io_wq;
 
 /* ctl.c: /dev/drvbox */
 int drvbox_ctl_init(void);

@@ -16,24 +16,32 @@
 #include "vdev.h"
 
 /*
- * All of drvbox's deferred work (supervisor ticks, doorbells) runs here, so
- * that module unload can drain it: a domain's last work item drops the
- * domain's module reference and then still runs a few instructions.
+ * All of drvbox's deferred work runs on these two, so that module unload
+ * can drain it: a domain's last work item drops the domain's module
+ * reference and then still runs a few instructions.  drvbox_io_wq has
+ * what I/O progress depends on (doorbells, the mediators): a host whose
+ * swap or dirty pages sit on an isolated disk reclaims memory through it,
+ * so it has a rescuer (WQ_MEM_RECLAIM) and its works must never wait for
+ * a work elsewhere.  drvbox_wq has the rest (supervisor, registration),
+ * which does wait on other workqueues (virtio_net's remove flushes its
+ * config work).
  */
 struct workqueue_struct *drvbox_wq;
+struct workqueue_struct *drvbox_io_wq;
 
 static int __init drvbox_init(void)
 {
 	int ret;
 
-	/*
-	 * The mediators run here, and a host whose swap or dirty pages sit
-	 * on an isolated disk reclaims memory through them: a rescuer keeps
-	 * them going when no new worker can be allocated.
-	 */
-	drvbox_wq = alloc_workqueue("drvbox", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	drvbox_wq = alloc_workqueue("drvbox", WQ_UNBOUND, 0);
 	if (!drvbox_wq)
 		return -ENOMEM;
+	drvbox_io_wq = alloc_workqueue("drvbox_io",
+				       WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!drvbox_io_wq) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 
 	ret = drvbox_sysfs_init();
 	if (ret)
@@ -55,6 +63,8 @@ err_vdev:
 err_sysfs:
 	drvbox_sysfs_exit();
 err_wq:
+	if (drvbox_io_wq)
+		destroy_workqueue(drvbox_io_wq);
 	destroy_workqueue(drvbox_wq);
 	return ret;
 }
@@ -64,6 +74,7 @@ static void __exit drvbox_exit(void)
 {
 	drvbox_ctl_exit();
 	destroy_workqueue(drvbox_wq);
+	destroy_workqueue(drvbox_io_wq);
 	vdev_root_exit();
 	drvbox_sysfs_exit();
 	pr_info("unloaded\n");

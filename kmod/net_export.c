@@ -46,7 +46,7 @@ static struct drvbox_net *to_net(struct drvbox_vdev *v)
 /* Run the mediator soon (any context). */
 void net_kick(struct drvbox_net *net)
 {
-	mod_delayed_work(drvbox_wq, &net->work, 0);
+	mod_delayed_work(drvbox_io_wq, &net->work, 0);
 }
 
 /* ---- the virtio device (struct vdev_ops) -------------------------- */

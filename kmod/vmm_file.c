@@ -63,7 +63,7 @@ static int vmm_doorbell_wake(wait_queue_entry_t *wait, unsigned int mode,
 	if (mask && !(mask & EPOLLIN))
 		return 0;
 	if (index == DRVBOX_DB_CONTROL)
-		queue_work(drvbox_wq, &db->inc->doorbell_work);
+		queue_work(drvbox_io_wq, &db->inc->doorbell_work);
 	else {
 		blk_doorbell(db->inc->dom, index);
 		net_doorbell(db->inc->dom, index);
@@ -103,7 +103,7 @@ static int vmm_doorbell_start(struct drvbox_inc *inc, struct drvbox_doorbell *db
 	fput(file);	/* the ctx reference keeps the wait queue alive */
 	if (mask & EPOLLIN) {
 		if (db == &inc->doorbells[DRVBOX_DB_CONTROL])
-			queue_work(drvbox_wq, &inc->doorbell_work);
+			queue_work(drvbox_io_wq, &inc->doorbell_work);
 		else {
 			blk_doorbell(inc->dom, db - inc->doorbells);
 			net_doorbell(inc->dom, db - inc->doorbells);
