@@ -45,14 +45,18 @@ bench_domain_up() {
 
 # blk_export_summary NAME: how domain NAME's first block export went, for
 # the log: the slowest request (waiting in the host before it was posted,
-# and in the guest) and the notifications per request each way.
+# and in the guest), the notifications per request each way (doorbells
+# the guest rang, irqs we injected, host_irqs: virtio_blk callbacks), and
+# how often the request table was full.
 blk_export_summary() {
 	awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		n = v["reads"] + v["writes"] + v["flushes"] + v["discards"]
-		printf "max_queue_ms=%s max_guest_ms=%s requests=%d doorbells=%s (%.2f per request) irqs=%s (%.2f per request)\n",
+		printf "max_queue_ms=%s max_guest_ms=%s requests=%d doorbells=%s (%.2f per request) irqs=%s (%.2f per request) host_irqs=%s (%.2f per request) table_full=%s\n",
 			v["max_queue_ms"], v["max_guest_ms"], n,
 			v["doorbells"], n ? v["doorbells"] / n : 0,
-			v["irqs"], n ? v["irqs"] / n : 0; exit }' \
+			v["irqs"], n ? v["irqs"] / n : 0,
+			v["host_irqs"], n ? v["host_irqs"] / n : 0,
+			v["table_full"]; exit }' \
 		"/sys/kernel/drvbox/domains/$1/exports"
 }
 

@@ -315,7 +315,8 @@ static void blk_configure(struct drvbox_blk *blk,
 
 	f = BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |
 	    BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
-	    BIT_ULL(VIRTIO_BLK_F_TOPOLOGY) | BIT_ULL(VIRTIO_BLK_F_MQ);
+	    BIT_ULL(VIRTIO_BLK_F_TOPOLOGY) | BIT_ULL(VIRTIO_BLK_F_MQ) |
+	    BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
 	if (s->flags & DRVBOX_EXPORT_F_FLUSH)
 		f |= BIT_ULL(VIRTIO_BLK_F_FLUSH);
 	if (s->flags & DRVBOX_EXPORT_F_RO)
@@ -559,6 +560,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 		struct drvbox_blk *blk = d->blk[i];
 		struct blk_stats st;
 		const char *state;
+		u64 host_irqs;
 		u32 pending;
 
 		if (!blk) {
@@ -569,12 +571,13 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 		}
 		mutex_lock(&blk->lock);
 		st = blk->stats;
+		host_irqs = blk->vd.interrupts;
 		pending = blk->nr_pending;
 		state = blk->inc ? "attached" : blk->error[0] ? "error" :
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu table_full=%llu\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
@@ -582,7 +585,8 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 				   st.flushes, st.discards, st.replayed,
 				   st.timeouts, st.errors, pending,
 				   st.max_queue_ms, st.max_guest_ms,
-				   st.doorbells, st.irqs, st.table_full);
+				   st.doorbells, st.irqs, host_irqs,
+				   st.table_full);
 	}
 	mutex_unlock(&d->lock);
 	return n;

@@ -50,6 +50,7 @@ void blk_fail_waiting(struct drvbox_blk *blk)
 		list_del(&req->node);
 		blk_done(blk, req, VIRTIO_BLK_S_IOERR, 0);
 	}
+	vdev_interrupt_all(&blk->vd);
 }
 
 /* The incarnation is gone (or broken): posted requests wait again. */
@@ -346,10 +347,14 @@ void blk_work(struct work_struct *work)
 	u32 q;
 
 	mutex_lock(&blk->lock);
-	for (q = 0; q < blk->vd.nr_vq; q++)
-		while (blk_vq_pop(blk, q, &req))
-			if (req)
-				blk_take(blk, req);
+	for (q = 0; q < blk->vd.nr_vq; q++) {
+		/* until empty, then ask for a notify and look once more */
+		do {
+			while (blk_vq_pop(blk, q, &req))
+				if (req)
+					blk_take(blk, req);
+		} while (!blk->starved && vdev_enable_notify(&blk->vd, q));
+	}
 	for (q = 0; blk->inc && q < blk->nr_gq && !bad; q++)
 		bad = blk_reap(blk, &blk->gq[q]);
 	if (bad) {
@@ -368,6 +373,8 @@ void blk_work(struct work_struct *work)
 	} else if (blk->nr_pending && READ_ONCE(io_timeout_ms)) {
 		queue_delayed_work(drvbox_io_wq, &blk->work, HZ / 4);
 	}
+	/* one callback per vring for everything completed in this pass */
+	vdev_interrupt_all(&blk->vd);
 	mutex_unlock(&blk->lock);
 
 	if (broken) {

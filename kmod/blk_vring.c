@@ -127,7 +127,6 @@ bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out)
 			*req->status = VIRTIO_BLK_S_IOERR;
 		list_add(&req->node, &blk->free_reqs);
 		vdev_discard(&blk->vd, q, head);
-		vdev_interrupt(&blk->vd, q);
 		return true;
 	}
 	req->vq = q;
@@ -143,7 +142,9 @@ bool blk_vq_pop(struct drvbox_blk *blk, unsigned int q, struct blk_req **out)
  * @status: VIRTIO_BLK_S_*
  * @written: bytes written into device-writable data buffers
  *
- * When the vring has gone meanwhile (del_vqs), the entry is only freed.
+ * The driver is told at the end of the pass (vdev_interrupt_all()), once
+ * for all the requests completed in it.  When the vring has gone meanwhile
+ * (del_vqs), the entry is only freed.
  */
 void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
 		     u32 written)
@@ -152,7 +153,6 @@ void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
 	if (vdev_vq_ready(&blk->vd, req->vq)) {
 		*req->status = status;
 		vdev_push_used(&blk->vd, req->vq, req->head, written + 1);
-		vdev_interrupt(&blk->vd, req->vq);
 	}
 	list_add(&req->node, &blk->free_reqs);
 }

@@ -34,7 +34,12 @@
  */
 #define VDEV_MAX_VQS		(2 * DRVBOX_EXPORT_MAX_QUEUES + 1)
 
-/* The device side of one host vring (host-private memory). */
+/*
+ * The device side of one host vring (host-private memory).  @used_pending:
+ * entries were pushed since the last vdev_interrupt(); @signalled_used:
+ * used_idx when the driver was last considered for an interrupt (the
+ * "old" of VIRTIO_RING_F_EVENT_IDX's used_event test).
+ */
 struct vdev_vq {
 	struct virtqueue *vq;
 	struct vring_desc *desc;
@@ -43,6 +48,8 @@ struct vdev_vq {
 	u32 num;
 	u16 last_avail;
 	u16 used_idx;
+	u16 signalled_used;
+	bool used_pending;
 };
 
 /* One descriptor of a chain: a host kernel buffer (direct map). */
@@ -88,6 +95,7 @@ struct vdev_ops {
  * @cfg: the export's config space (little-endian, VERSION_1 only)
  * @cfg_len: its size
  * @vq: the host vrings, @nr_vq of them while the driver has them
+ * @interrupts: vring_interrupt() calls made (the driver's callbacks)
  */
 struct drvbox_vdev {
 	struct virtio_device vdev;
@@ -101,6 +109,7 @@ struct drvbox_vdev {
 	unsigned int cfg_len;
 	struct vdev_vq vq[VDEV_MAX_VQS];
 	u32 nr_vq;
+	u64 interrupts;
 };
 
 /* virtio_transport.c: the root device and registration */
@@ -124,6 +133,8 @@ void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 		    u32 written);
 void vdev_discard(struct drvbox_vdev *v, unsigned int q, u16 head);
 void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n);
+bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q);
 void vdev_interrupt(struct drvbox_vdev *v, unsigned int q);
+void vdev_interrupt_all(struct drvbox_vdev *v);
 
 #endif /* _DRVBOX_VDEV_H */

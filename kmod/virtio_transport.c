@@ -182,6 +182,10 @@ static const struct virtio_config_ops vdev_config_ops = {
 
 /* ---- the device side of the vrings (v->lock held) ---------------- */
 
+/* The event fields after the rings (VIRTIO_RING_F_EVENT_IDX). */
+#define vring_avail_event_of(h)	(*(__virtio16 *)&(h)->used->ring[(h)->num])
+#define vring_used_event_of(h)	((h)->avail->ring[(h)->num])
+
 /* Does the driver have host vring @q? */
 bool vdev_vq_ready(struct drvbox_vdev *v, unsigned int q)
 {
@@ -297,6 +301,7 @@ void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 	virtio_wmb(true);
 	h->used_idx++;
 	WRITE_ONCE(h->used->idx, cpu_to_virtio16(&v->vdev, h->used_idx));
+	h->used_pending = true;
 }
 
 /*
@@ -318,11 +323,72 @@ void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n)
 	v->vq[q].last_avail -= n;
 }
 
-/* Tell the driver about used entries of host vring @q, if it has it. */
+/**
+ * vdev_enable_notify() - ask for a notify() at the next chain of vring @q
+ * @v: v->lock held
+ * @q: host vring index
+ *
+ * For a consumer that has taken every chain it found: with
+ * VIRTIO_RING_F_EVENT_IDX the driver notifies only when it adds the entry
+ * named by avail_event, so that is set to the next one we would take.  A
+ * chain added before the driver could see it is not announced: look once
+ * more after publishing.  Without the feature the driver notifies anyway.
+ *
+ * Return: true when chains are waiting (take them, then call this again).
+ */
+bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q)
+{
+	struct vdev_vq *h = &v->vq[q];
+
+	if (!vdev_vq_ready(v, q))
+		return false;
+	if (__virtio_test_bit(&v->vdev, VIRTIO_RING_F_EVENT_IDX)) {
+		WRITE_ONCE(vring_avail_event_of(h),
+			   cpu_to_virtio16(&v->vdev, h->last_avail));
+		/* avail_event before we read the driver's index again */
+		virtio_mb(true);
+	}
+	return vdev_avail(v, q);
+}
+
+/*
+ * Tell the driver about the entries pushed to host vring @q since the last
+ * call, if it has the vring and asked to be told: with EVENT_IDX when
+ * used_idx passed its used_event, else unless it set NO_INTERRUPT.
+ * Callers push a pass's entries and then call this once.
+ */
 void vdev_interrupt(struct drvbox_vdev *v, unsigned int q)
 {
-	if (vdev_vq_ready(v, q))
-		vring_interrupt(0, v->vq[q].vq);
+	struct vdev_vq *h = &v->vq[q];
+	u16 old = h->signalled_used;
+	bool need;
+
+	if (!vdev_vq_ready(v, q) || !h->used_pending)
+		return;
+	h->used_pending = false;
+	h->signalled_used = h->used_idx;
+	/* our used index before the driver's event or flags */
+	virtio_mb(true);
+	if (__virtio_test_bit(&v->vdev, VIRTIO_RING_F_EVENT_IDX))
+		need = vring_need_event(virtio16_to_cpu(&v->vdev,
+					READ_ONCE(vring_used_event_of(h))),
+					h->used_idx, old);
+	else
+		need = !(virtio16_to_cpu(&v->vdev, READ_ONCE(h->avail->flags)) &
+			 VRING_AVAIL_F_NO_INTERRUPT);
+	if (!need)
+		return;
+	v->interrupts++;
+	vring_interrupt(0, h->vq);
+}
+
+/* vdev_interrupt() for each host vring. */
+void vdev_interrupt_all(struct drvbox_vdev *v)
+{
+	u32 q;
+
+	for (q = 0; q < v->nr_vq; q++)
+		vdev_interrupt(v, q);
 }
 
 /* ---- registration ------------------------------------------------ */
