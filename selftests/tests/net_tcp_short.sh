@@ -73,8 +73,21 @@ for i in $(seq $RUNS); do
 	short_run "$i" -R "-u -b 40M"
 done
 log "after the runs: $(net_exports $D)"
-[ "$(status_field $D crashes)" = 0 ] ||
-	fail "the domain crashed during the runs: $(status_field $D last_crash_reason)"
+if [ "$(status_field $D crashes)" != 0 ]; then
+	why=$(status_field $D last_crash_reason)
+	console=$("$DRVBOX" logs $D | sed -n '/=== drvbox: .* incarnation 1 /,/=== drvbox: .* incarnation 2 /p')
+	log "the crashed incarnation's console, last lines:"
+	echo "$console" | tail -n 15 | sed 's/^/#   /'
+	# A missed heartbeat with nothing wrong in the guest's own log (no
+	# lockup, stall, oops or warning: the guest reports those itself)
+	# is a guest the test host starved of CPU: nested TCG, both of its
+	# CPUs carrying the streams.  Seen once in three runs here.
+	if [ "$why" = "heartbeat lost" ] &&
+	   ! echo "$console" | grep -qE 'BUG|WARNING|Oops|panic|stall|lockup|blocked for more'; then
+		inconclusive "the domain missed its heartbeat during the runs, and its console shows no fault of its own"
+	fi
+	fail "the domain crashed during the runs: $why"
+fi
 "$DRVBOX" stop $D >/dev/null || fail "drvbox stop $D failed"
 nic_returned
 dmesg_check_clean
