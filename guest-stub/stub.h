@@ -36,7 +36,8 @@ struct stub_net;
  * @nr_doorbells: doorbells the device has (BAR 0 register)
  * @nr_vectors: MSI-X vectors allocated
  * @heartbeat_ms: timer period, from the host (default if it said 0)
- * @heartbeat_timer: bumps @guest->heartbeat every @heartbeat_ms
+ * @heartbeat_timer: bumps @guest->heartbeat every @heartbeat_ms while the
+ *	guest is awake (deferrable)
  * @stopping: set by remove; the timer no longer re-arms
  * @last_seq: the last host command_seq we acted on (IRQ handler only)
  * @oops_work: the wild pointer write of DRVBOX_CMD_OOPS

@@ -396,7 +396,8 @@ static irqreturn_t stub_blk_thread(int irq, void *data)
  * moved since the last look, it wakes the thread itself and says so.  It
  * costs one shared-memory read per queue per period and no exit, and no
  * wake-up of its own: the timer is deferrable, so an idle vCPU serves it
- * at its next wake-up (the heartbeat's, every heartbeat_ms).
+ * at its next wake-up: an interrupt, or at the latest the host asking for
+ * a sign of life (after half of its heartbeat timeout without one).
  */
 static void stub_blk_watchdog(struct timer_list *t)
 {

@@ -147,8 +147,10 @@ static void stub_heartbeat(struct timer_list *t)
 
 	/*
 	 * The heartbeat field is written by this timer only.  No doorbell:
-	 * drvbox.ko looks at it every 100 ms anyway, and a doorbell is a VM
-	 * exit, five a second per idle domain for nothing.
+	 * drvbox.ko looks at it on its own clock, and a doorbell is a VM
+	 * exit.  The timer is deferrable: an idle guest is not woken for it;
+	 * drvbox.ko then asks with a no-op command, whose answer from the
+	 * control interrupt is the sign of life instead.
 	 */
 	WRITE_ONCE(sd->guest->heartbeat, READ_ONCE(sd->guest->heartbeat) + 1);
 	if (!READ_ONCE(sd->stopping))
@@ -163,7 +165,7 @@ void stub_heartbeat_start(struct stub_dev *sd)
 	/* A host value we cannot honour gets the default, not a busy loop. */
 	sd->heartbeat_ms = ms ? ms : STUB_DEFAULT_HEARTBEAT_MS;
 	sd->heartbeat_ms = clamp_t(u32, sd->heartbeat_ms, 10, 60000);
-	timer_setup(&sd->heartbeat_timer, stub_heartbeat, 0);
+	timer_setup(&sd->heartbeat_timer, stub_heartbeat, TIMER_DEFERRABLE);
 	mod_timer(&sd->heartbeat_timer,
 		  jiffies + msecs_to_jiffies(sd->heartbeat_ms));
 }

@@ -307,11 +307,12 @@ int domain_restart(const char *name)
 }
 
 /* Post a command in the host page and interrupt the guest.  d->lock held. */
-static int domain_post_command(struct drvbox_domain *d, u32 cmd)
+int domain_post_command(struct drvbox_domain *d, u32 cmd)
 {
 	struct drvbox_inc *inc = d->inc;
 	struct drvbox_shared_host *host;
 
+	lockdep_assert_held(&d->lock);
 	if (!inc || inc->nr_irqs <= DRVBOX_VEC_CONTROL)
 		return -EAGAIN;
 	host = inc->shared + DRVBOX_SHARED_HOST_OFFSET;

@@ -148,7 +148,10 @@ struct drvbox_domain {
 	struct drvbox_inc *inc;
 	char kill_reason[DRVBOX_MSG_LEN];	/* why we killed the VMM, if we did */
 	u32 last_heartbeat;
-	unsigned long heartbeat_jiffies;
+	u32 last_command_ack;
+	unsigned long heartbeat_jiffies;	/* last sign of life */
+	bool ping_sent;			/* since that sign of life */
+	u32 pings;			/* this incarnation */
 	u32 guest_state;
 	u32 protocol_errors;
 	u32 command_seq;
@@ -184,6 +187,7 @@ int domain_create(const struct drvbox_create *c, char *spec);
 int domain_destroy(const char *name);
 int domain_restart(const char *name);
 int domain_crash(const char *name, u32 how);
+int domain_post_command(struct drvbox_domain *d, u32 cmd);
 int domain_status(struct drvbox_domain_status *st);
 int domain_list(char (*names)[DRVBOX_NAME_LEN], u32 room, u32 *count);
 struct drvbox_domain *domain_get(const char *name);

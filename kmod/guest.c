@@ -77,7 +77,10 @@ void guest_reset(struct drvbox_domain *d)
 	d->nr_modules = 0;
 	d->nr_guest_devs = 0;
 	d->last_heartbeat = 0;
+	d->last_command_ack = 0;
 	d->heartbeat_jiffies = jiffies;
+	d->ping_sent = false;
+	d->pings = 0;
 	d->guest_state = 0;
 	d->command_seq = 0;
 }
@@ -193,7 +196,7 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 {
 	const struct drvbox_shared_guest *g =
 		inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
-	u32 state, hb, nr_mods, nr_devs;
+	u32 state, hb, ack, nr_mods, nr_devs;
 
 	BUILD_BUG_ON(DRVBOX_SHARED_GUEST_OFFSET + sizeof(*g) > DRVBOX_SHARED_BYTES);
 	BUILD_BUG_ON(DRVBOX_SHARED_MAX_MODULES != DRVBOX_MAX_MODULES);
@@ -204,10 +207,14 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 	    d->state == DRVBOX_STATE_FAILED)
 		return;
 
+	/* a sign of life: the heartbeat, or an answer to a command (a ping) */
 	hb = READ_ONCE(g->heartbeat);
-	if (hb != d->last_heartbeat) {
+	ack = READ_ONCE(g->command_ack);
+	if (hb != d->last_heartbeat || ack != d->last_command_ack) {
 		d->last_heartbeat = hb;
+		d->last_command_ack = ack;
 		d->heartbeat_jiffies = jiffies;
+		d->ping_sent = false;
 	}
 
 	state = READ_ONCE(g->state);

@@ -310,6 +310,49 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 	supervisor_kick(d, 0);
 }
 
+/*
+ * A RUNNING guest shows it is alive by its heartbeat, which its timer
+ * bumps only while the guest is awake anyway (the timer is deferrable):
+ * an idle guest is not woken for it.  Once no sign of life has come for
+ * half of heartbeat_timeout_ms we ask for one, a no-op command whose
+ * answer counts too; a guest that is stuck cannot answer, and after
+ * heartbeat_timeout_ms it is killed.  A command still unanswered is ping
+ * enough: posting another would replace it.  d->lock held.
+ */
+static void supervisor_liveness(struct drvbox_domain *d, unsigned long now)
+{
+	unsigned long tmo = msecs_to_jiffies(READ_ONCE(heartbeat_timeout_ms));
+
+	lockdep_assert_held(&d->lock);
+	if (time_after(now, d->heartbeat_jiffies + tmo)) {
+		pr_info("domain %s: heartbeat lost\n", d->name);
+		supervisor_kill_vmm(d, "heartbeat lost");
+		return;
+	}
+	if (d->ping_sent || !time_after(now, d->heartbeat_jiffies + tmo / 2) ||
+	    d->last_command_ack != d->command_seq)
+		return;
+	if (!domain_post_command(d, DRVBOX_CMD_NONE)) {
+		d->ping_sent = true;
+		d->pings++;
+	}
+}
+
+/*
+ * How long until the next look: every DRVBOX_TICK_MS while a domain
+ * starts or stops; a RUNNING one tells us what changes through its
+ * doorbell, and only its liveness needs the clock.
+ */
+static unsigned long supervisor_period(struct drvbox_domain *d)
+{
+	unsigned int ms = DRVBOX_TICK_MS;
+
+	if (d->state == DRVBOX_STATE_RUNNING && !d->stop_requested &&
+	    !d->kill_reason[0])
+		ms = max(ms, READ_ONCE(heartbeat_timeout_ms) / 4);
+	return msecs_to_jiffies(ms);
+}
+
 /* One look at a domain that has a VMM.  d->lock held. */
 static void supervisor_watch(struct drvbox_domain *d)
 {
@@ -335,12 +378,8 @@ static void supervisor_watch(struct drvbox_domain *d)
 		pr_info("domain %s: %s\n", d->name, why);
 		supervisor_kill_vmm(d, why);
 	}
-	if (d->state == DRVBOX_STATE_RUNNING && !d->kill_reason[0] &&
-	    time_after(now, d->heartbeat_jiffies +
-		       msecs_to_jiffies(READ_ONCE(heartbeat_timeout_ms)))) {
-		pr_info("domain %s: heartbeat lost\n", d->name);
-		supervisor_kill_vmm(d, "heartbeat lost");
-	}
+	if (d->state == DRVBOX_STATE_RUNNING && !d->kill_reason[0])
+		supervisor_liveness(d, now);
 }
 
 /**
@@ -373,6 +412,6 @@ void supervisor_work(struct work_struct *work)
 	/* queue, not mod: keep an immediate kick made while we ran */
 	if (d->vmm != VMM_NONE || d->need_launch)
 		queue_delayed_work(drvbox_wq, &d->supervise,
-				   msecs_to_jiffies(DRVBOX_TICK_MS));
+				   supervisor_period(d));
 	mutex_unlock(&d->lock);
 }

@@ -39,6 +39,7 @@ DOMAIN_ATTR_U32(mem_kib, supervisor_mem_kib(d));
 DOMAIN_ATTR_U32(vcpus, d->vcpus);
 DOMAIN_ATTR_U32(vmm_pid, supervisor_vmm_pid(d));
 DOMAIN_ATTR_U32(protocol_errors, d->protocol_errors);
+DOMAIN_ATTR_U32(pings, d->pings);
 
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -98,6 +99,7 @@ static struct attribute *domain_attrs[] = {
 	&vcpus_attr.attr,
 	&vmm_pid_attr.attr,
 	&protocol_errors_attr.attr,
+	&pings_attr.attr,
 	&exports_attr.attr,
 	NULL,
 };

@@ -6,9 +6,10 @@
  * mount /proc, /sys and /dev, load every module listed in
  * /etc/drvbox/modules (drvbox_stub.ko first) with finit_module(), tell the
  * stub each result through /dev/drvbox_stub, then watch /sys/block and
- * /sys/class/net and report the device list whenever it changes.  It never
- * exits: PID 1 exiting would panic the guest.  Everything it does is
- * printed to the console ("drvbox-init: ..."), which is the domain's log.
+ * /sys/class/net (rescanned on every uevent, uevent.c) and report the
+ * device list whenever it changes.  It never exits: PID 1 exiting would
+ * panic the guest.  Everything it does is printed to the console
+ * ("drvbox-init: ..."), which is the domain's log.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -276,6 +277,34 @@ static void report_devices(const char *list)
 	free(copy);
 }
 
+/*
+ * Kernel housekeeping a driver domain does without, so that an idle
+ * domain is not woken for it: proactive compaction (kcompactd every
+ * 500 ms; the domain's memory is small and its allocations are the
+ * driver's), and the vmstat fold every second (nobody reads the guest's
+ * /proc/vmstat; a slower fold only makes it lag).  A failure costs
+ * wake-ups, not function: said and carried on.
+ */
+static void tune_idle(void)
+{
+	static const struct { const char *path, *val; } knobs[] = {
+		{ "/proc/sys/vm/compaction_proactiveness", "0" },
+		{ "/proc/sys/vm/stat_interval", "60" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		int fd = open(knobs[i].path, O_WRONLY | O_CLOEXEC);
+		ssize_t len = strlen(knobs[i].val);
+
+		if (fd < 0 || write(fd, knobs[i].val, len) != len)
+			say("%s = %s: %s", knobs[i].path, knobs[i].val,
+			    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static void reap_children(void)
 {
 	while (waitpid(-1, NULL, WNOHANG) > 0)
@@ -286,6 +315,7 @@ int main(void)
 {
 	static char devs[DEVS_MAX], last[DEVS_MAX];
 	bool first = true;
+	int ue;
 
 	mount_fs("devtmpfs", "/dev", "devtmpfs");
 	setup_console();
@@ -294,6 +324,8 @@ int main(void)
 	mount_fs("sysfs", "/sys", "sysfs");
 
 	boot_image_point();
+	tune_idle();
+	ue = uevent_open();
 	load_modules();
 
 	for (;;) {
@@ -306,6 +338,6 @@ int main(void)
 			first = false;
 		}
 		reap_children();
-		sleep(1);
+		uevent_wait(ue);
 	}
 }

@@ -5,6 +5,10 @@
 
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* uevent.c */
+int uevent_open(void);
+void uevent_wait(int fd);
+
 /* boot_image.c */
 void boot_image_point(void);
 void boot_image_reseed(void);

@@ -29,9 +29,12 @@
  * nonmi_ipi nmi_watchdog=0: no NMIs, which the panic path would otherwise
  * send to CPUs slow to stop (docs/vmm.md, "Guest command line").
  * pci=conf1,noearly: no early config-space scans (256 buses, by port I/O).
+ * nowatchdog: no soft-lockup timer waking each vCPU every 4 s; drvbox.ko
+ * kills a stuck domain after heartbeat_timeout_ms, long before the
+ * guest's own detector would speak (20 s).
  */
 #define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic " \
-	"nonmi_ipi nmi_watchdog=0 pci=conf1,noearly " \
+	"nonmi_ipi nmi_watchdog=0 nowatchdog pci=conf1,noearly " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
 	"rdinit=/init"
 #define IMAGE_DIR_DEFAULT	"/var/cache/drvbox/images"
