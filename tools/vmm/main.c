@@ -32,9 +32,11 @@
  * nowatchdog: no soft-lockup timer waking each vCPU every 4 s; drvbox.ko
  * kills a stuck domain after heartbeat_timeout_ms, long before the
  * guest's own detector would speak (20 s).
+ * psi=0: no pressure-stall averaging (a 2 s worker while tasks run);
+ * nothing in a domain reads /proc/pressure.
  */
 #define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic " \
-	"nonmi_ipi nmi_watchdog=0 nowatchdog pci=conf1,noearly " \
+	"nonmi_ipi nmi_watchdog=0 nowatchdog psi=0 pci=conf1,noearly " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
 	"rdinit=/init"
 #define IMAGE_DIR_DEFAULT	"/var/cache/drvbox/images"
