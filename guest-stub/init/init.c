@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -125,6 +126,15 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* A monotonic clock in ms, for durations in the log. */
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
 /* Returns 0 or a positive errno. */
 static int load_module(const char *file, const char *params)
 {
@@ -148,6 +158,7 @@ static void load_modules(void)
 {
 	unsigned int loaded = 0, failed = 0;
 	char line[LINE_MAX_LEN];
+	long start = now_ms();
 	FILE *f;
 
 	f = fopen(MODULES_LIST, "re");
@@ -160,6 +171,7 @@ static void load_modules(void)
 	while (fgets(line, sizeof(line), f)) {
 		char *file, *params;
 		bool is_stub;
+		long t0;
 		int err;
 
 		line[strcspn(line, "\n")] = '\0';
@@ -172,6 +184,7 @@ static void load_modules(void)
 		params += strspn(params, " \t");
 
 		is_stub = !strcmp(file, STUB_FILE);
+		t0 = now_ms();
 		err = load_module(file, params);
 		if (err == EEXIST) {
 			say("%s: already loaded", file);
@@ -179,7 +192,8 @@ static void load_modules(void)
 		} else if (err) {
 			say("%s: %s", file, strerror(err));
 		} else {
-			say("loaded %s%s%s", file, *params ? " " : "", params);
+			say("loaded %s%s%s (%ld ms)", file, *params ? " " : "",
+			    params, now_ms() - t0);
 		}
 		if (is_stub) {
 			/* the stub has mixed in the host's seed by now */
@@ -196,7 +210,8 @@ static void load_modules(void)
 	fclose(f);
 	if (stub_fd < 0)
 		say("no %s line in %s", STUB_FILE, MODULES_LIST);
-	say("ready (%u module(s) loaded, %u failed)", loaded, failed);
+	say("ready (%u module(s) loaded, %u failed, in %ld ms)", loaded, failed,
+	    now_ms() - start);
 	stub_send("ready");
 }
 

@@ -38,7 +38,7 @@ err="$(grep "^drvbox-init: $file: " "$log")" ||
 	fail "no loader error for $file on the console"
 grep -qE ": (Exec format error|Invalid argument|Operation not supported)$" <<<"$err" ||
 	fail "unexpected loader error: $err"
-grep -q '^drvbox-init: ready (.* 1 failed)' "$log" ||
+grep -q '^drvbox-init: ready (.* 1 failed[,)]' "$log" ||
 	fail "init's summary does not count the failure"
 grep -q "^drvbox-init: loaded $file" "$log" && fail "$file loaded into a $KVER guest"
 log "$other in a $KVER guest: $err"

@@ -347,12 +347,39 @@ static void fill_std_fds(void)
 			exit(VMM_EXIT_ERROR);
 }
 
+/* The steps of setting up an incarnation, timed for the log. */
+enum { T_ATTACH, T_KERNEL, T_MODULES, T_INITRAMFS, T_MEMORY, T_DEVICES,
+       T_IMAGE_KEY, T_NR };
+
+/*
+ * Where the time before the guest runs went, from VMM start: a restart's
+ * outage is this plus the guest's own part (init logs its module loads).
+ */
+static void log_setup_times(const uint64_t *t)
+{
+	static const char *const what[T_NR] = {
+		"attach", "kernel", "modules.dep", "initramfs", "memory",
+		"devices", "image key",
+	};
+	char buf[256];
+	uint64_t prev = vmm.start_ns;
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < T_NR && n < sizeof(buf); i++) {
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s %llu", i ? ", " : "",
+			      what[i], (unsigned long long)((t[i] - prev) / 1000000));
+		prev = t[i];
+	}
+	vmm__log("set-up steps (ms): %s", buf);
+}
+
 int main(int argc, char **argv)
 {
 	static struct vmm_module mods[VMM_MAX_MODULES];
 	unsigned int nr_mods;
 	struct cpio initrd;
-	uint64_t t_files;
+	uint64_t t_files, t[T_NR];
 	sigset_t set;
 	char *cmdline;
 
@@ -374,23 +401,31 @@ int main(int argc, char **argv)
 		standalone_memory();
 	else
 		supervisor__attach();
+	t[T_ATTACH] = vmm__now_ns();
 
 	boot__probe_kernel();
+	t[T_KERNEL] = vmm__now_ns();
 	nr_mods = modules__resolve(mods, VMM_MAX_MODULES);
+	t[T_MODULES] = vmm__now_ns();
 	initramfs__build(&initrd, mods, nr_mods);
 
 	t_files = vmm__now_ns();
+	t[T_INITRAMFS] = t_files;
 	kvm__open();
 	kvm__create_vm();
 	kvm__set_memory();
+	t[T_MEMORY] = vmm__now_ns();
 	pci__init();
 	drvbox_dev__init();
 	vfio__init();
 	supervisor__set_eventfds();
 	serial__init();
 	kvm__create_vcpus();
+	t[T_DEVICES] = vmm__now_ns();
 	cmdline = build_cmdline();
 	image__prepare(cmdline, initrd.buf, initrd.len);
+	t[T_IMAGE_KEY] = vmm__now_ns();
+	log_setup_times(t);
 	if (!image__restore()) {
 		mptable__write(vmm.cfg.vcpus);
 		boot__load(cmdline, initrd.buf, initrd.len);
