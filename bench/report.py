@@ -91,6 +91,11 @@ def derive(raw):
         der["idle_cpu_pct_per_domain"] = round(slope(xs, [p["cpu_pct"] for p in pts]), 3)
         der["idle_host_mem_kib_per_domain"] = round(
             slope(xs, [mem0 - p["mem_available_kib"] for p in pts]))
+        if all("guest_wakeups_per_s" in p for p in pts):
+            der["idle_guest_wakeups_per_s"] = round(
+                slope(xs, [p["guest_wakeups_per_s"] for p in pts]), 2)
+            der["idle_guest_exits_per_s"] = round(
+                slope(xs, [p["exits_per_s"] for p in pts]), 2)
         if idle.get("vmm_count"):
             der["vmm_rss_kib_per_domain"] = round(idle["vmm_rss_kib_total"] / idle["vmm_count"])
     boot = raw.get("boot")
@@ -128,6 +133,8 @@ def table(raw, der, rat):
     if "idle_cpu_pct_per_domain" in der:
         lines.append(f"| host CPU per idle domain | {der['idle_cpu_pct_per_domain']:.3f} % of one CPU |")
         lines.append(f"| host memory per idle 128 MiB domain | {der['idle_host_mem_kib_per_domain'] / 1024:.1f} MiB |")
+    if "idle_guest_wakeups_per_s" in der:
+        lines.append(f"| guest wake-ups per idle domain | {der['idle_guest_wakeups_per_s']:.2f} /s ({der['idle_guest_exits_per_s']:.1f} exits/s) |")
     if "vmm_rss_kib_per_domain" in der:
         lines.append(f"| VMM RSS per domain (guest RAM included) | {der['vmm_rss_kib_per_domain'] / 1024:.1f} MiB |")
     for k, label in (("boot_ms", "domain boot to running, cold"),
