@@ -288,12 +288,21 @@ static const char *blk_validate(struct drvbox_blk *blk, struct drvbox_inc *inc,
 	gpas = kmalloc_array(n, sizeof(u64), GFP_KERNEL);
 	if (!gpas)
 		return "export: out of memory";
-	memcpy(gpas, inc->ram + table_off, n * sizeof(u64));	/* once */
+	if (guest_ram_read(inc, gpas, table_off, n * sizeof(u64))) { /* once */
+		kfree(gpas);
+		return "export: out of memory";
+	}
 	for (i = 0; i < n; i++) {
-		if (!blk_gpa_to_off(inc, gpas[i], DRVBOX_BLK_SLOT_SIZE,
-				    &offs[i / BLK_DEPTH][i % BLK_DEPTH])) {
+		u64 *off = &offs[i / BLK_DEPTH][i % BLK_DEPTH];
+
+		if (!blk_gpa_to_off(inc, gpas[i], DRVBOX_BLK_SLOT_SIZE, off)) {
 			kfree(gpas);
 			return "export slot address";
+		}
+		/* the mediator's copies to and from slots must not fail */
+		if (guest_ram_populate(inc, *off, DRVBOX_BLK_SLOT_SIZE)) {
+			kfree(gpas);
+			return "export: out of memory";
 		}
 	}
 	kfree(gpas);

@@ -129,22 +129,30 @@ static void blk_take(struct drvbox_blk *blk, struct blk_req *req)
 	blk->nr_pending++;
 }
 
-static void blk_copy_to_slot(void *slot, const struct blk_req *req)
+/*
+ * The slot's pages were populated when the guest announced it
+ * (blk_validate()), so these copies cannot fail.
+ */
+static void blk_copy_to_slot(struct drvbox_inc *inc, u64 slot,
+			     const struct blk_req *req)
 {
 	u32 i, off = 0;
 
 	for (i = 0; i < req->nr_segs; i++) {
-		memcpy(slot + off, req->segs[i].addr, req->segs[i].len);
+		WARN_ON_ONCE(guest_ram_write(inc, slot + off, req->segs[i].addr,
+					     req->segs[i].len));
 		off += req->segs[i].len;
 	}
 }
 
-static void blk_copy_from_slot(struct blk_req *req, const void *slot)
+static void blk_copy_from_slot(struct blk_req *req, struct drvbox_inc *inc,
+			       u64 slot)
 {
 	u32 i, off = 0;
 
 	for (i = 0; i < req->nr_segs; i++) {
-		memcpy(req->segs[i].addr, slot + off, req->segs[i].len);
+		WARN_ON_ONCE(guest_ram_read(inc, req->segs[i].addr, slot + off,
+					    req->segs[i].len));
 		off += req->segs[i].len;
 	}
 }
@@ -169,7 +177,7 @@ static void blk_post(struct drvbox_blk *blk)
 		gq->slots[s].gen++;
 		gq->busy++;
 		if (req->op == DRVBOX_BLK_OP_WRITE)
-			blk_copy_to_slot(blk->inc->ram + gq->slot_off[s], req);
+			blk_copy_to_slot(blk->inc, gq->slot_off[s], req);
 		e.id = s | (u32)gq->slots[s].gen << 16;
 		e.op = req->op;
 		e.sector = req->sector;
@@ -225,7 +233,7 @@ static void blk_finish(struct drvbox_blk *blk, struct blk_gqueue *gq, u32 s,
 	if (st == VIRTIO_BLK_S_OK) {
 		switch (req->op) {
 		case DRVBOX_BLK_OP_READ:
-			blk_copy_from_slot(req, blk->inc->ram + gq->slot_off[s]);
+			blk_copy_from_slot(req, blk->inc, gq->slot_off[s]);
 			written = req->len;
 			blk->stats.reads++;
 			blk->stats.bytes += req->len;

@@ -9,6 +9,7 @@
 #define _DRVBOX_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/mm.h>
 #include <linux/version.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
@@ -44,6 +45,17 @@ static inline void drvbox_eventfd_signal(struct eventfd_ctx *ctx)
 #define drvbox_vq_name(i)	(names[i])
 #define drvbox_vq_callback(i)	(callbacks[i])
 #define drvbox_vq_ctx(i)	(ctx ? ctx[i] : false)
+#endif
+
+/* vm_flags_set() came with 6.3; before, the flags were written directly. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline void drvbox_vm_flags_set(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+#else
+#define drvbox_vm_flags_set	vm_flags_set
 #endif
 
 #endif /* _DRVBOX_COMPAT_H */

@@ -80,7 +80,8 @@ struct drvbox_doorbell {
  * struct drvbox_inc - one attached incarnation (the VMM's file)
  * @dom: the domain (holds a kobject reference)
  * @number: incarnation number
- * @ram: guest RAM, vmalloc_user(), @ram_bytes
+ * @ram_pages: guest RAM, @ram_bytes, page by page as first touched
+ *	(guest_ram.c; NULL: not yet); @ram_lock: serializes filling it
  * @shared: the shared area, vmalloc_user(), d->shared_bytes
  * @ram_bytes: guest RAM size
  * @doorbells: doorbell eventfds, @nr_doorbells used (set once, under d->lock)
@@ -92,9 +93,10 @@ struct drvbox_doorbell {
 struct drvbox_inc {
 	struct drvbox_domain *dom;
 	u32 number;
-	void *ram;
+	struct page **ram_pages;
 	void *shared;
 	u64 ram_bytes;
+	struct mutex ram_lock;
 	struct drvbox_doorbell doorbells[DRVBOX_MAX_DOORBELLS];
 	unsigned int nr_doorbells;
 	struct eventfd_ctx *irqs[DRVBOX_MAX_VECTORS];
@@ -183,6 +185,15 @@ int drvbox_ctl_init(void);
 void drvbox_ctl_exit(void);
 
 /* domain.c: the registry and lifecycle requests */
+/* guest_ram.c */
+int guest_ram_alloc(struct drvbox_inc *inc, u64 bytes);
+void guest_ram_free(struct drvbox_inc *inc);
+int guest_ram_write(struct drvbox_inc *inc, u64 off, const void *buf,
+		    size_t len);
+int guest_ram_read(struct drvbox_inc *inc, void *buf, u64 off, size_t len);
+int guest_ram_populate(struct drvbox_inc *inc, u64 off, u64 len);
+int guest_ram_mmap(struct drvbox_inc *inc, struct vm_area_struct *vma);
+
 int domain_create(const struct drvbox_create *c, char *spec);
 int domain_destroy(const char *name);
 int domain_restart(const char *name);

@@ -3,9 +3,10 @@
  * The VMM's side of /dev/drvbox: a file bound to one incarnation with
  * DRVBOX_VMM_ATTACH.
  *
- * The file owns the incarnation (struct drvbox_inc): fresh zeroed guest RAM
- * and shared area (vmalloc_user(), so that mmap gives the VMM pages it can
- * register as a KVM memslot and DMA-map for VFIO), the doorbell eventfds we
+ * The file owns the incarnation (struct drvbox_inc): fresh guest RAM
+ * (guest_ram.c, zeroed as it is first touched) and a zeroed shared area
+ * (vmalloc_user()), which mmap gives the VMM as pages it can register as a
+ * KVM memslot and DMA-map for VFIO; the doorbell eventfds we
  * wait on and the irqfds we signal.  Releasing the file ends the
  * incarnation: we stop listening, detach it from the domain under d->lock
  * (after which nobody else can reach it), tell the supervisor, and free.
@@ -147,10 +148,8 @@ static long vmm_attach(struct file *file, void __user *argp)
 		goto err_put;
 	inc->dom = d;
 	inc->number = a.incarnation;
-	inc->ram_bytes = (u64)d->mem_mib << 20;
 	INIT_WORK(&inc->doorbell_work, vmm_doorbell_work);
-	inc->ram = vmalloc_user(inc->ram_bytes);
-	if (!inc->ram)
+	if (guest_ram_alloc(inc, (u64)d->mem_mib << 20))
 		goto err_free;
 	inc->shared = vmalloc_user(d->shared_bytes);
 	if (!inc->shared)
@@ -200,7 +199,7 @@ static long vmm_attach(struct file *file, void __user *argp)
 
 err_free:
 	vfree(inc->shared);
-	vfree(inc->ram);
+	guest_ram_free(inc);
 	kfree(inc);
 err_put:
 	domain_put(d);
@@ -370,7 +369,7 @@ int vmm_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	if (vma->vm_pgoff == 0 && len == inc->ram_bytes)
-		return remap_vmalloc_range(vma, inc->ram, 0);
+		return guest_ram_mmap(inc, vma);
 	if (vma->vm_pgoff == inc->ram_bytes >> PAGE_SHIFT &&
 	    len == inc->dom->shared_bytes)
 		return remap_vmalloc_range(vma, inc->shared, 0);
@@ -403,7 +402,7 @@ int vmm_release(struct file *file)
 
 	vmm_put_eventfds(inc);
 	vfree(inc->shared);
-	vfree(inc->ram);
+	guest_ram_free(inc);
 	kfree(inc);
 	domain_put(d);
 	return 0;
