@@ -52,8 +52,13 @@ struct task_struct;
  * doorbell/vector per queue after the control one (d->nr_doorbells).
  */
 #define DRVBOX_SHARED_BYTES	DRVBOX_SHARED_MIN_SIZE
-/* How often the supervisor looks at a domain that has a VMM. */
-#define DRVBOX_TICK_MS		100
+/*
+ * How often the supervisor looks at a domain that has a VMM: every
+ * DRVBOX_TICK_MS while it starts or stops, at least every
+ * DRVBOX_RUNNING_TICK_MAX_MS while it runs (supervisor_period()).
+ */
+#define DRVBOX_TICK_MS			100
+#define DRVBOX_RUNNING_TICK_MAX_MS	1000
 
 /* Where the VMM is in the current incarnation (d->vmm). */
 enum drvbox_vmm_phase {

@@ -341,7 +341,9 @@ static void supervisor_liveness(struct drvbox_domain *d, unsigned long now)
 /*
  * How long until the next look: every DRVBOX_TICK_MS while a domain
  * starts or stops; a RUNNING one tells us what changes through its
- * doorbell, and only its liveness needs the clock.
+ * doorbell, and only its liveness needs the clock: a quarter of the
+ * heartbeat timeout, but at least once a second, so that a shorter
+ * timeout written to the parameter takes effect within a second.
  */
 static unsigned long supervisor_period(struct drvbox_domain *d)
 {
@@ -349,7 +351,8 @@ static unsigned long supervisor_period(struct drvbox_domain *d)
 
 	if (d->state == DRVBOX_STATE_RUNNING && !d->stop_requested &&
 	    !d->kill_reason[0])
-		ms = max(ms, READ_ONCE(heartbeat_timeout_ms) / 4);
+		ms = clamp(READ_ONCE(heartbeat_timeout_ms) / 4, ms,
+			   DRVBOX_RUNNING_TICK_MAX_MS);
 	return msecs_to_jiffies(ms);
 }
 
