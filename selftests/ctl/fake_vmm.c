@@ -17,7 +17,9 @@
  *   ok            boot in ~200 ms, heartbeat every heartbeat_ms
  *   start-error   DRVBOX_VMM_REPORT START_ERROR "fake: no kernel image", exit 1
  *   exit-early    exit with status 3 before attaching
- *   no-heartbeat  reach RUNNING, never bump the heartbeat
+ *   no-heartbeat  reach RUNNING, never bump the heartbeat (but answer
+ *                 the host's commands, its pings included)
+ *   silent        reach RUNNING, never bump the heartbeat nor answer
  *   garbage       reach RUNNING, then write nonsense (state, counts,
  *                 unterminated strings) and ring the doorbell
  *   report-panic  reach RUNNING, then report GUEST_EXIT "guest panic: fake" and exit
@@ -802,11 +804,13 @@ int main(int argc, char **argv)
 		} else {
 			sleep_ms(hb);
 		}
-		if (!hang && strcmp(mode, "no-heartbeat"))
+		if (!hang && strcmp(mode, "no-heartbeat") && strcmp(mode, "silent"))
 			__atomic_fetch_add(&g->heartbeat, 1, __ATOMIC_RELAXED);
 		running = g->state == DRVBOX_GUEST_RUNNING;
 
-		if (read(irq, &cnt, sizeof(cnt)) == sizeof(cnt) &&
+		/* a hung or silent guest answers nothing, pings included */
+		if (!hang && strcmp(mode, "silent") &&
+		    read(irq, &cnt, sizeof(cnt)) == sizeof(cnt) &&
 		    host->command_seq != seen_seq) {
 			seen_seq = host->command_seq;
 			g->command_ack = seen_seq;
