@@ -100,8 +100,9 @@ static uint64_t resident_kib(void *addr, uint64_t len)
 }
 
 /*
- * VmRSS counts the guest RAM the guest has touched (standalone) or all of
- * it (drvbox.ko's pages are all present); the VMM's own cost is the rest.
+ * VmRSS counts the guest RAM that has been touched (standalone, and
+ * drvbox.ko's too, which gets its pages at first touch); the VMM's own
+ * cost is the rest.
  */
 void vmm__report_memory(void)
 {
