@@ -157,7 +157,6 @@ struct drvbox_domain {
 	u32 last_heartbeat;
 	u32 last_command_ack;
 	unsigned long heartbeat_jiffies;	/* last sign of life */
-	bool ping_sent;			/* since that sign of life */
 	u32 pings;			/* this incarnation */
 	u32 guest_state;
 	u32 protocol_errors;

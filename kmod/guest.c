@@ -79,7 +79,6 @@ void guest_reset(struct drvbox_domain *d)
 	d->last_heartbeat = 0;
 	d->last_command_ack = 0;
 	d->heartbeat_jiffies = jiffies;
-	d->ping_sent = false;
 	d->pings = 0;
 	d->guest_state = 0;
 	d->command_seq = 0;
@@ -214,7 +213,6 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		d->last_heartbeat = hb;
 		d->last_command_ack = ack;
 		d->heartbeat_jiffies = jiffies;
-		d->ping_sent = false;
 	}
 
 	state = READ_ONCE(g->state);

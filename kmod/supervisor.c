@@ -316,8 +316,9 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
  * an idle guest is not woken for it.  Once no sign of life has come for
  * half of heartbeat_timeout_ms we ask for one, a no-op command whose
  * answer counts too; a guest that is stuck cannot answer, and after
- * heartbeat_timeout_ms it is killed.  A command still unanswered is ping
- * enough: posting another would replace it.  d->lock held.
+ * heartbeat_timeout_ms it is killed.  A command still unanswered (a ping
+ * included) is ping enough: posting another would replace it.  d->lock
+ * held.
  */
 static void supervisor_liveness(struct drvbox_domain *d, unsigned long now)
 {
@@ -329,13 +330,11 @@ static void supervisor_liveness(struct drvbox_domain *d, unsigned long now)
 		supervisor_kill_vmm(d, "heartbeat lost");
 		return;
 	}
-	if (d->ping_sent || !time_after(now, d->heartbeat_jiffies + tmo / 2) ||
+	if (!time_after(now, d->heartbeat_jiffies + tmo / 2) ||
 	    d->last_command_ack != d->command_seq)
 		return;
-	if (!domain_post_command(d, DRVBOX_CMD_NONE)) {
-		d->ping_sent = true;
+	if (!domain_post_command(d, DRVBOX_CMD_NONE))
 		d->pings++;
-	}
 }
 
 /*
