@@ -35,10 +35,10 @@
 #define VDEV_MAX_VQS		(2 * DRVBOX_EXPORT_MAX_QUEUES + 1)
 
 /*
- * The device side of one host vring (host-private memory).  @used_pending:
- * entries were pushed since the last vdev_interrupt(); @signalled_used:
- * used_idx when the driver was last considered for an interrupt (the
- * "old" of VIRTIO_RING_F_EVENT_IDX's used_event test).
+ * The device side of one host vring (host-private memory).
+ * @signalled_used: used_idx when the driver was last considered for an
+ * interrupt (the "old" of VIRTIO_RING_F_EVENT_IDX's used_event test);
+ * entries were pushed since while used_idx differs from it.
  */
 struct vdev_vq {
 	struct virtqueue *vq;
@@ -49,7 +49,6 @@ struct vdev_vq {
 	u16 last_avail;
 	u16 used_idx;
 	u16 signalled_used;
-	bool used_pending;
 };
 
 /* One descriptor of a chain: a host kernel buffer (direct map). */

@@ -301,7 +301,6 @@ void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 	virtio_wmb(true);
 	h->used_idx++;
 	WRITE_ONCE(h->used->idx, cpu_to_virtio16(&v->vdev, h->used_idx));
-	h->used_pending = true;
 }
 
 /*
@@ -363,9 +362,8 @@ void vdev_interrupt(struct drvbox_vdev *v, unsigned int q)
 	u16 old = h->signalled_used;
 	bool need;
 
-	if (!vdev_vq_ready(v, q) || !h->used_pending)
+	if (!vdev_vq_ready(v, q) || h->used_idx == old)
 		return;
-	h->used_pending = false;
 	h->signalled_used = h->used_idx;
 	/* our used index before the driver's event or flags */
 	virtio_mb(true);
