@@ -144,8 +144,7 @@ struct drvbox_blk {
 
 	struct list_head waiting;	/* requests not posted, oldest first */
 	u32 nr_pending;			/* waiting + posted */
-	struct blk_req *reqs;		/* the request table (reqs_n) */
-	u32 reqs_n;
+	struct blk_req *reqs;		/* the request table */
 	struct list_head free_reqs;	/* unused entries of reqs */
 	bool starved;			/* a vring waited for a free entry */
 	struct blk_stats stats;

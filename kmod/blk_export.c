@@ -78,14 +78,13 @@ static void blk_vdev_release(struct drvbox_vdev *v)
 
 static int blk_alloc_reqs(struct drvbox_blk *blk)
 {
-	u32 i;
+	u32 i, n = blk->req_queues * BLK_REQS_PER_QUEUE;
 
-	blk->reqs_n = blk->req_queues * BLK_REQS_PER_QUEUE;
-	blk->reqs = kvcalloc(blk->reqs_n, sizeof(*blk->reqs), GFP_KERNEL);
+	blk->reqs = kvcalloc(n, sizeof(*blk->reqs), GFP_KERNEL);
 	if (!blk->reqs)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&blk->free_reqs);
-	for (i = 0; i < blk->reqs_n; i++)
+	for (i = 0; i < n; i++)
 		list_add_tail(&blk->reqs[i].node, &blk->free_reqs);
 	return 0;
 }
@@ -265,6 +264,7 @@ static const char *blk_validate(struct drvbox_blk *blk, struct drvbox_inc *inc,
 				u64 (*offs)[BLK_DEPTH])
 {
 	u64 table_off, n, i;
+	const char *bad;
 	u64 *gpas;
 
 	if (!s->nr_queues || s->nr_queues > blk->req_queues)
@@ -288,25 +288,20 @@ static const char *blk_validate(struct drvbox_blk *blk, struct drvbox_inc *inc,
 	gpas = kmalloc_array(n, sizeof(u64), GFP_KERNEL);
 	if (!gpas)
 		return "export: out of memory";
-	if (guest_ram_read(inc, gpas, table_off, n * sizeof(u64))) { /* once */
-		kfree(gpas);
-		return "export: out of memory";
-	}
-	for (i = 0; i < n; i++) {
+	bad = NULL;
+	if (guest_ram_read(inc, gpas, table_off, n * sizeof(u64))) /* once */
+		bad = "export: out of memory";
+	for (i = 0; !bad && i < n; i++) {
 		u64 *off = &offs[i / BLK_DEPTH][i % BLK_DEPTH];
 
-		if (!blk_gpa_to_off(inc, gpas[i], DRVBOX_BLK_SLOT_SIZE, off)) {
-			kfree(gpas);
-			return "export slot address";
-		}
+		if (!blk_gpa_to_off(inc, gpas[i], DRVBOX_BLK_SLOT_SIZE, off))
+			bad = "export slot address";
 		/* the mediator's copies to and from slots must not fail */
-		if (guest_ram_populate(inc, *off, DRVBOX_BLK_SLOT_SIZE)) {
-			kfree(gpas);
-			return "export: out of memory";
-		}
+		else if (guest_ram_populate(inc, *off, DRVBOX_BLK_SLOT_SIZE))
+			bad = "export: out of memory";
 	}
 	kfree(gpas);
-	return NULL;
+	return bad;
 }
 
 #define VCFG16(v)	((__force __virtio16)cpu_to_le16(v))
