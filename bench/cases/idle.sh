@@ -9,6 +9,8 @@
 
 # kvm_stat NAME: KVM's counter NAME summed over every VM (debugfs), or 0
 kvm_stat() { cat "/sys/kernel/debug/kvm/$1" 2>/dev/null || echo 0; }
+# per_s COUNT MS: COUNT events over MS milliseconds, a second
+per_s() { awk -v c="$1" -v t="$2" 'BEGIN { printf "%.2f", t ? 1000 * c / t : 0 }'; }
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug ||
 	log "no debugfs: guest wake-ups are not counted"
 
@@ -29,8 +31,8 @@ for n in "${counts[@]}"; do
 	w0=$(kvm_stat halt_wakeup) x0=$(kvm_stat exits) t0=$(now_ms)
 	cpu=$(cpu_busy_pct "$window")
 	w1=$(kvm_stat halt_wakeup) x1=$(kvm_stat exits) t1=$(now_ms)
-	wps=$(awk -v w=$((w1 - w0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t ? 1000 * w / t : 0 }')
-	xps=$(awk -v x=$((x1 - x0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t ? 1000 * x / t : 0 }')
+	wps=$(per_s $((w1 - w0)) $((t1 - t0)))
+	xps=$(per_s $((x1 - x0)) $((t1 - t0)))
 	log "$n idle domain(s): host CPU ${cpu}% of one CPU over ${window} s, MemAvailable ${mem} KiB, guest wake-ups ${wps}/s, exits ${xps}/s"
 	points+=("{\"domains\": $n, \"cpu_pct\": $cpu, \"mem_available_kib\": $mem, \"guest_wakeups_per_s\": $wps, \"exits_per_s\": $xps}")
 done

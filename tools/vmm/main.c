@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 	static struct vmm_module mods[VMM_MAX_MODULES];
 	unsigned int nr_mods;
 	struct cpio initrd;
-	uint64_t t_files, t[T_NR];
+	uint64_t t[T_NR];
 	sigset_t set;
 	char *cmdline;
 
@@ -409,8 +409,7 @@ int main(int argc, char **argv)
 	t[T_MODULES] = vmm__now_ns();
 	initramfs__build(&initrd, mods, nr_mods);
 
-	t_files = vmm__now_ns();
-	t[T_INITRAMFS] = t_files;
+	t[T_INITRAMFS] = vmm__now_ns();
 	kvm__open();
 	kvm__create_vm();
 	kvm__set_memory();
@@ -438,8 +437,8 @@ int main(int argc, char **argv)
 		(unsigned long long)(vmm.ram_bytes >> 20), vmm.cfg.vcpus,
 		nr_mods, (size_t)(vmm.initrd_size >> 10),
 		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000),
-		(unsigned long long)((t_files - vmm.start_ns) / 1000000),
-		(unsigned long long)((vmm__now_ns() - t_files) / 1000000));
+		(unsigned long long)((t[T_INITRAMFS] - vmm.start_ns) / 1000000),
+		(unsigned long long)((vmm__now_ns() - t[T_INITRAMFS]) / 1000000));
 	fprintf(stderr, VMM_NAME ": guest command line: %s\n", cmdline);
 	kvm__run_vcpus();
 	wait_for_signals(&set);
