@@ -581,7 +581,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu copied=%llu mediator_us=%llu\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
@@ -590,7 +590,8 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 				   st.timeouts, st.errors, pending,
 				   st.max_queue_ms, st.max_guest_ms,
 				   st.doorbells, st.irqs, host_irqs,
-				   st.table_full);
+				   st.table_full, st.copied,
+				   div_u64(st.mediator_ns, NSEC_PER_USEC));
 	}
 	mutex_unlock(&d->lock);
 	return n;

@@ -19,6 +19,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/string.h>
@@ -133,28 +134,31 @@ static void blk_take(struct drvbox_blk *blk, struct blk_req *req)
  * The slot's pages were populated when the guest announced it
  * (blk_validate()), so these copies cannot fail.
  */
-static void blk_copy_to_slot(struct drvbox_inc *inc, u64 slot,
+static void blk_copy_to_slot(struct drvbox_blk *blk, u64 slot,
 			     const struct blk_req *req)
 {
 	u32 i, off = 0;
 
 	for (i = 0; i < req->nr_segs; i++) {
-		WARN_ON_ONCE(guest_ram_write(inc, slot + off, req->segs[i].addr,
+		WARN_ON_ONCE(guest_ram_write(blk->inc, slot + off,
+					     req->segs[i].addr,
 					     req->segs[i].len));
 		off += req->segs[i].len;
 	}
+	blk->stats.copied += off;
 }
 
-static void blk_copy_from_slot(struct blk_req *req, struct drvbox_inc *inc,
+static void blk_copy_from_slot(struct drvbox_blk *blk, struct blk_req *req,
 			       u64 slot)
 {
 	u32 i, off = 0;
 
 	for (i = 0; i < req->nr_segs; i++) {
-		WARN_ON_ONCE(guest_ram_read(inc, req->segs[i].addr, slot + off,
-					    req->segs[i].len));
+		WARN_ON_ONCE(guest_ram_read(blk->inc, req->segs[i].addr,
+					    slot + off, req->segs[i].len));
 		off += req->segs[i].len;
 	}
+	blk->stats.copied += off;
 }
 
 /* Post what waits, oldest first, into free slots of the current guest. */
@@ -177,7 +181,7 @@ static void blk_post(struct drvbox_blk *blk)
 		gq->slots[s].gen++;
 		gq->busy++;
 		if (req->op == DRVBOX_BLK_OP_WRITE)
-			blk_copy_to_slot(blk->inc, gq->slot_off[s], req);
+			blk_copy_to_slot(blk, gq->slot_off[s], req);
 		e.id = s | (u32)gq->slots[s].gen << 16;
 		e.op = req->op;
 		e.sector = req->sector;
@@ -233,7 +237,7 @@ static void blk_finish(struct drvbox_blk *blk, struct blk_gqueue *gq, u32 s,
 	if (st == VIRTIO_BLK_S_OK) {
 		switch (req->op) {
 		case DRVBOX_BLK_OP_READ:
-			blk_copy_from_slot(req, blk->inc, gq->slot_off[s]);
+			blk_copy_from_slot(blk, req, gq->slot_off[s]);
 			written = req->len;
 			blk->stats.reads++;
 			blk->stats.bytes += req->len;
@@ -352,9 +356,11 @@ void blk_work(struct work_struct *work)
 	struct drvbox_inc *broken = NULL;
 	const char *bad = NULL;
 	struct blk_req *req;
+	u64 t0;
 	u32 q;
 
 	mutex_lock(&blk->lock);
+	t0 = ktime_get_ns();
 	for (q = 0; q < blk->vd.nr_vq; q++) {
 		/* until empty, then ask for a notify and look once more */
 		do {
@@ -383,6 +389,7 @@ void blk_work(struct work_struct *work)
 	}
 	/* one callback per vring for everything completed in this pass */
 	vdev_interrupt_all(&blk->vd);
+	blk->stats.mediator_ns += ktime_get_ns() - t0;
 	mutex_unlock(&blk->lock);
 
 	if (broken) {

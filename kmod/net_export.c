@@ -22,6 +22,7 @@
 
 #include <linux/bottom_half.h>
 #include <linux/etherdevice.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -166,9 +167,11 @@ static void net_work(struct work_struct *work)
 	unsigned long tx_done = 0, rx_done = 0, kick = 0;
 	bool changed = false, again = false, posted = false;
 	const char *bad;
+	u64 t0;
 	u32 p;
 
 	mutex_lock(&net->lock);
+	t0 = ktime_get_ns();
 	bad = net_tx(net, &tx_done, &kick);
 	if (!bad && net->inc)
 		bad = net_rx_all(net, &rx_done, &again);
@@ -191,6 +194,7 @@ static void net_work(struct work_struct *work)
 	for_each_set_bit(p, &rx_done, NET_MAX_QUEUES)
 		vdev_interrupt(&net->vd, net_rx_vq(p));
 	local_bh_enable();
+	net->stats.mediator_ns += ktime_get_ns() - t0;
 	mutex_unlock(&net->lock);
 	net_config_changed(net, changed);
 	if (again)
@@ -627,7 +631,7 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu copied=%llu mediator_us=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, want.mac,
@@ -636,7 +640,9 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    st.rx_packets, st.rx_bytes, st.rx_dropped,
 			    st.carrier_changes, st.tx_csum, st.tx_gso,
 			    st.rx_csum_valid, st.rx_gso, st.rx_merged,
-			    st.doorbells, st.irqs, guest_tx_errors,
+			    st.doorbells, st.irqs, st.copied,
+			    div_u64(st.mediator_ns, NSEC_PER_USEC),
+			    guest_tx_errors,
 			    guest_rx_dropped, want.seq, ack,
 			    settings_error);
 	/* the queues: attached, virtio_net's pairs, frames by guest queue */

@@ -246,6 +246,8 @@ static void net_rx_deliver(struct drvbox_net *net, struct net_queue *gq,
 		net->stats.rx_merged++;
 	f->out.num_buffers = cpu_to_virtio16(&net->vd.vdev, nr);
 	net_rx_to_bufs(net, gq, f, nr);
+	/* the head twice: into our copy to check it, then out of it */
+	net->stats.copied += f->len + f->head_len;
 	for (i = 0; i < nr; i++) {
 		u32 written = min(left, net->rx_bufs[i].total);
 

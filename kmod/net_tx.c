@@ -171,6 +171,7 @@ static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 			u32 g = gq - net->gq;
 
 			net_chain_to_slots(gq, c);
+			net->stats.copied += c->total - DRVBOX_NET_HDR_LEN;
 			net_count_tx_offload(net, first);
 			net->stats.tx_packets++;
 			net->stats.tx_queue[g]++;
