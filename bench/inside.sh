@@ -30,6 +30,7 @@ done
 cat > "$BENCH_OUT/meta.json" <<JSON
 {"kernel": "$(uname -r)", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
  "quick": ${QUICK:-0}, "testhost_cpus": $(nproc),
+ "kmod_params": "${BENCH_KMOD_PARAMS:-}",
  "testhost_mem_kib": $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo),
  "cases": "${cases[*]}", "failed": "${failed[*]}"}
 JSON

@@ -88,8 +88,9 @@ bench_start() {
 	# a 30 s heartbeat timeout: two busy nested domains on 2 emulated CPUs
 	# starve a guest's heartbeat for over 5 s, and a restart nobody asked
 	# for would spoil the figures (the bench measures I/O, not supervision)
+	# shellcheck disable=SC2086 # BENCH_KMOD_PARAMS: words, e.g. poll_us=50
 	load_drvbox_real restart_limit=1000 boot_timeout_ms=600000 \
-		heartbeat_timeout_ms=30000
+		heartbeat_timeout_ms=30000 ${BENCH_KMOD_PARAMS:-}
 	trap 'stop_all_domains; rmmod drvbox 2>/dev/null' EXIT
 }
 
@@ -122,16 +123,88 @@ fio_job() {
 	rm -f "$out"
 }
 
-# fio_suite DEV: every workload on DEV as one JSON object
+# export_counters NAME: domain NAME's first export line (key=value ...),
+# plus its restarts and the CPU its VMM used outside guest mode, in
+# clock ticks (utime + stime - guest_time of all its threads: exits,
+# device emulation, the KVM run loop).
+export_counters() {
+	local pid ticks=0
+	pid=$(dom_attr "$1" vmm_pid)
+	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] &&
+		ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 - $41 }' \
+			"/proc/$pid/stat")
+	echo "$(head -n1 "/sys/kernel/drvbox/domains/$1/exports")" \
+		"restarts=$(dom_attr "$1" restarts)" "vmm_ticks=$ticks"
+}
+
+# counters_json BEFORE AFTER: what one isolated run cost, per request (blk)
+# or per frame (net), from two export_counters lines.  host_cpu_us adds
+# the mediator's passes (kmod) and the VMM's CPU outside the guest.
+counters_json() {
+	awk -v hz="$(getconf CLK_TCK)" '
+	function parse(line, v,   i, f, kv) {
+		n = split(line, f, " ")
+		for (i = 2; i <= n; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] }
+	}
+	function d(k) { return a[k] - b[k] }
+	BEGIN { getline lb; getline la; parse(lb, b); parse(la, a)
+		blk = ("reads" in a)
+		if (blk) {
+			req = d("reads") + d("writes") + d("flushes") + d("discards")
+			bytes = d("bytes")
+		} else {
+			req = d("tx_packets") + d("rx_packets")
+			bytes = d("tx_bytes") + d("rx_bytes")
+		}
+		r = req ? req : 1; by = bytes ? bytes : 1
+		vmm_us = d("vmm_ticks") * 1e6 / hz
+		printf "{\"%s\": %d, \"restarts\": %d, ", blk ? "requests" : "frames", req, d("restarts")
+		if (blk)
+			printf "\"replayed\": %d, \"host_irqs_per_req\": %.3f, \"table_full\": %d, ", d("replayed"), d("host_irqs") / r, d("table_full")
+		printf "\"doorbells_per_req\": %.3f, \"irqs_per_req\": %.3f, ", d("doorbells") / r, d("irqs") / r
+		printf "\"mediator_us_per_req\": %.2f, \"vmm_cpu_us_per_req\": %.2f, ", d("mediator_us") / r, vmm_us / r
+		printf "\"host_cpu_us_per_req\": %.2f, \"copied_bytes_per_byte\": %.3f}\n", (d("mediator_us") + vmm_us) / r, d("copied") / by
+	}' <<< "$1
+$2"
+}
+
+# counted NAME COMMAND...: run COMMAND (it prints one JSON object) against
+# domain NAME's first export and add "counters" (counters_json) to it.  A
+# run during which the domain restarted without being asked (a bare
+# triple fault of the emulator) is rerun once; if that one restarts too,
+# its restarts stay in the counters and bench/report.py keeps it out of
+# the ratios.
+counted() {
+	local name=$1 before after out cj try r0
+	shift
+	for try in 1 2; do
+		r0=$(dom_attr "$name" restarts)
+		before=$(export_counters "$name")
+		out=$("$@") || return 1
+		after=$(export_counters "$name")
+		cj=$(counters_json "$before" "$after")
+		[ "$(dom_attr "$name" restarts)" = "$r0" ] && break
+		log "$name restarted during '$*' (run $try): $(dom_attr "$name" last_crash_reason)" >&2
+		[ "$try" = 1 ] && wait_until 300 "$name running" dom_state_is "$name" running
+	done
+	echo "${out%\}}, \"counters\": $cj, \"rerun\": $([ "$try" = 2 ] && echo true || echo false)}"
+}
+
+# fio_suite DEV [NAME]: every workload on DEV as one JSON object; with the
+# domain NAME that exports DEV, each job also carries its counters.
 fio_suite() {
-	local dev=$1 sep="" spec name rw bs qd
+	local dev=$1 name=${2:-} sep="" spec job rw bs qd
 	echo -n "{"
 	for spec in randread4k_qd1:randread:4k:1 randread4k_qd32:randread:4k:32 \
 		    randwrite4k_qd1:randwrite:4k:1 randwrite4k_qd32:randwrite:4k:32 \
 		    seqread128k:read:128k:8 seqwrite128k:write:128k:8; do
-		IFS=: read -r name rw bs qd <<< "$spec"
-		log "fio $name on $dev" >&2
-		echo -n "$sep\"$name\": $(fio_job "$dev" "$rw" "$bs" "$qd")"
+		IFS=: read -r job rw bs qd <<< "$spec"
+		log "fio $job on $dev" >&2
+		if [ -n "$name" ]; then
+			echo -n "$sep\"$job\": $(counted "$name" fio_job "$dev" "$rw" "$bs" "$qd")"
+		else
+			echo -n "$sep\"$job\": $(fio_job "$dev" "$rw" "$bs" "$qd")"
+		fi
 		sep=", "
 	done
 	echo "}"

@@ -41,8 +41,12 @@ def get(d, path):
     return d
 
 
-def ratios(case):
-    """Every native/isolated pair below @case, as {path_ratio: value}."""
+def ratios(case, spoiled):
+    """Every native/isolated pair below @case, as {path_ratio: value}.
+
+    An isolated run whose domain restarted on its own even when rerun
+    (counters.restarts) is no figure of the data path: its keys go to
+    @spoiled instead."""
     out = {}
 
     def walk(d, prefix):
@@ -53,9 +57,13 @@ def ratios(case):
                 iso = get(d["isolated"], path)
                 if not isinstance(iso, (int, float)) or nat <= 0 or iso <= 0:
                     continue
+                key = (f"{prefix}." if prefix else "") + path + "_ratio"
+                job = path.rsplit(".", 1)[0] if "." in path else None
+                if job and get(d["isolated"], f"{job}.counters.restarts"):
+                    spoiled.append(key)
+                    continue
                 lat = path.endswith(LATENCY_SUFFIXES)
                 r = nat / iso if lat else iso / nat
-                key = (f"{prefix}." if prefix else "") + path + "_ratio"
                 out[key] = {"ratio": round(r, 3), "native": nat, "isolated": iso,
                             "unit": path.rsplit("_", 1)[-1] if lat else ""}
             return
@@ -63,6 +71,22 @@ def ratios(case):
             walk(v, f"{prefix}.{k}" if prefix else k)
 
     walk(case, "")
+    return out
+
+
+COUNTER_COLUMNS = ("doorbells_per_req", "irqs_per_req", "host_irqs_per_req",
+                   "host_cpu_us_per_req", "copied_bytes_per_byte")
+
+
+def counters(d, prefix=""):
+    """{path: counters} of every isolated run that carries them."""
+    out = {}
+    if isinstance(d, dict):
+        if isinstance(d.get("counters"), dict):
+            out[prefix] = d["counters"]
+        for k, v in d.items():
+            if k != "counters":
+                out.update(counters(v, f"{prefix}.{k}" if prefix else k))
     return out
 
 
@@ -117,7 +141,7 @@ def derive(raw):
     return der
 
 
-def table(raw, der, rat):
+def table(raw, der, rat, spoiled):
     meta = raw["meta"]
     lines = [f"Measured by `make bench{' QUICK=1' if meta.get('quick') else ''}` on "
              f"{meta['date'][:10]}, kernel {meta['kernel']}, in the QEMU test host "
@@ -152,6 +176,19 @@ def table(raw, der, rat):
         if k.endswith("_panic_to_first_io_ms") and d:
             lines.append(f"| {k[:-len('_panic_to_first_io_ms')]}: panic to first completed I/O, "
                          f"p50 / p90 over {d['n']} | {d['p50']} / {d['p90']} ms |")
+    cnt = counters({k: v for k, v in raw.items() if k != "meta"})
+    if cnt:
+        lines += ["", "Per request (blk) or frame (net) of the isolated runs, "
+                  "counted by drvbox.ko and /proc (docs/performance.md):", "",
+                  "| run | " + " | ".join(COUNTER_COLUMNS) + " | restarts |",
+                  "|---|" + "---:|" * (len(COUNTER_COLUMNS) + 1)]
+        for path, c in sorted(cnt.items()):
+            cells = [f"{c[k]:g}" if k in c else "-" for k in COUNTER_COLUMNS]
+            lines.append(f"| {path.replace('.isolated', '')} | " + " | ".join(cells) +
+                         f" | {c.get('restarts', 0)} |")
+    if spoiled:
+        lines += ["", "**Not in the table** (the domain restarted during the run "
+                  "and again when it was rerun): " + ", ".join(sorted(spoiled))]
     if meta.get("failed"):
         lines += ["", f"**Cases that failed in this run:** {meta['failed']}"]
     return "\n".join(lines) + "\n"
@@ -230,18 +267,20 @@ def main():
     if "meta" not in raw:
         sys.exit(f"report: {rawdir}/meta.json missing: the run did not finish")
     der = derive(raw)
-    rat = {}
+    rat, spoiled = {}, []
     for name, case in raw.items():
         if name != "meta":
-            rat.update({f"{name}.{k}": v for k, v in ratios(case).items()})
+            bad = []
+            rat.update({f"{name}.{k}": v for k, v in ratios(case, bad).items()})
+            spoiled += [f"{name}.{k}" for k in bad]
     os.makedirs(outdir, exist_ok=True)
     stem = os.path.join(outdir, f"{raw['meta']['date'][:10]}-{raw['meta']['kernel']}")
     result = {"meta": raw["meta"], "ratios": {k: v["ratio"] for k, v in rat.items()},
-              "ratio_details": rat, "derived": der,
+              "ratio_details": rat, "derived": der, "spoiled": spoiled,
               "raw": {k: v for k, v in raw.items() if k != "meta"}}
     with open(stem + ".json", "w") as fh:
         json.dump(result, fh, indent=1, sort_keys=True)
-    md = table(raw, der, rat)
+    md = table(raw, der, rat, spoiled)
     with open(stem + ".md", "w") as fh:
         fh.write(md)
     made = plots(raw, der, rat, stem)

@@ -35,7 +35,7 @@ compare() {
 		--export "blk:$disk" --cpus 2 --mem 512
 	vd=$(export_host_dev "b$mod")
 	[ -b "/dev/$vd" ] || fail "no host disk for b$mod's export (got '$vd')"
-	isolated=$(fio_suite "/dev/$vd")
+	isolated=$(fio_suite "/dev/$vd" "b$mod")
 	# requests the guest served only because its ring watchdog found them
 	# (a lost interrupt costs up to 250 ms): should be 0
 	log "b$mod: $("$DRVBOX" logs "b$mod" | grep -c 'waited without an interrupt') ring-watchdog rescues in the guest log" >&2

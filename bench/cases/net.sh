@@ -111,7 +111,7 @@ wait_until 120 "bnet's host interface" net_has_dev bnet
 dev=$(net_host_dev bnet)
 wire_up "$dev"
 boot=$(( $(now_ms) - t0 ))
-isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
+isolated=$(counted bnet measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
 
 # carrier_is VALUE: the host interface's carrier (0 while the domain is away)
 carrier_is() { [ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" = "$1" ]; }

@@ -22,7 +22,7 @@ bench_domain_up bnvme --driver nvme --pci "$iso_bdf" --export blk:nvme0n1 \
 boot=$(( $(now_ms) - t0 ))
 vd=$(export_host_dev bnvme)
 [ -b "/dev/$vd" ] || fail "no host disk for bnvme's export (got '$vd')"
-isolated=$(fio_suite "/dev/$vd") || fail "isolated fio: $(echo "$isolated" | grep -m1 FAIL)"
+isolated=$(fio_suite "/dev/$vd" bnvme) || fail "isolated fio: $(echo "$isolated" | grep -m1 FAIL)"
 log "bnvme: $(blk_export_summary bnvme)"
 "$DRVBOX" stop bnvme >/dev/null || fail "stop bnvme failed"
 cat > "$BENCH_OUT/nvme.json" <<JSON
