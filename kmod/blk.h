@@ -115,6 +115,7 @@ struct blk_stats {
 	u64 irqs;		/* times we signalled a queue's vector */
 	u64 table_full;		/* passes that left requests in a vring */
 	u64 copied;		/* bytes copied to and from guest slots */
+	u64 polls, poll_misses;	/* poll windows that found work, or none */
 	u64 mediator_ns;	/* time spent in blk_work() passes */
 };
 

@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -190,6 +191,10 @@ int blk_domain_init(struct drvbox_domain *d)
 
 /* ---- the host page: what we ask for ----------------------------- */
 
+static unsigned int guest_poll_us;
+module_param(guest_poll_us, uint, 0644);
+MODULE_PARM_DESC(guest_poll_us, "us a domain's block queue threads keep looking for requests after the last one while requests are in flight, instead of asking for an interrupt; told at attach, at most 1000; 0 = never (default 0)");
+
 /* At attach, before the VMM can map the area: the export requests. */
 void blk_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 {
@@ -211,6 +216,7 @@ void blk_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 		r->ring_offset = blk->ring_offset;
 		r->ring_stride = BLK_RING_STRIDE;
 	}
+	host->poll_us = min(READ_ONCE(guest_poll_us), DRVBOX_POLL_US_MAX);
 	host->nr_exports = d->nr_exports;
 	host->export_seq = 1;
 }
@@ -581,7 +587,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu copied=%llu mediator_us=%llu\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu copied=%llu mediator_us=%llu polls=%llu poll_misses=%llu\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
@@ -591,7 +597,8 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 				   st.max_queue_ms, st.max_guest_ms,
 				   st.doorbells, st.irqs, host_irqs,
 				   st.table_full, st.copied,
-				   div_u64(st.mediator_ns, NSEC_PER_USEC));
+				   div_u64(st.mediator_ns, NSEC_PER_USEC),
+				   st.polls, st.poll_misses);
 	}
 	mutex_unlock(&d->lock);
 	return n;

@@ -31,6 +31,16 @@ static unsigned int io_timeout_ms = 60000;
 module_param(io_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(io_timeout_ms, "ms after which a block request the domain has not completed fails with an I/O error; 0 = never (default 60000)");
 
+static unsigned int poll_us;
+module_param(poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "us the block mediator keeps looking for completions and requests after a pass, while requests are in the domain, instead of asking for a doorbell; at most 1000; 0 = never (default 0)");
+
+/*
+ * A mediator that keeps finding work while it polls gives the CPU back
+ * after this long and runs again from the workqueue.
+ */
+#define BLK_POLL_BUDGET_NS	(2 * NSEC_PER_MSEC)
+
 /* ---- completing requests (blk->lock held) ----------------------- */
 
 static void blk_done(struct drvbox_blk *blk, struct blk_req *req, u8 status,
@@ -297,13 +307,15 @@ static const char *blk_reap_once(struct drvbox_blk *blk,
 }
 
 /*
- * Read the guest's completions, then ask for a doorbell at the next one
- * (cq_event) and look once more, so that a completion posted meanwhile is
- * not left waiting for a doorbell the guest saw no reason to ring.  Every
- * completion frees a slot we posted, so the passes end.  Returns NULL or
- * the violation.
+ * Read the guest's completions.  With @arm, then ask for a doorbell at the
+ * next one (cq_event) and look once more, so that a completion posted
+ * meanwhile is not left waiting for a doorbell the guest saw no reason to
+ * ring.  Without, the caller polls: cq_event is set behind what we have
+ * read, so that the guest rings for none.  Every completion frees a slot
+ * we posted, so the passes end.  Returns NULL or the violation.
  */
-static const char *blk_reap(struct drvbox_blk *blk, struct blk_gqueue *gq)
+static const char *blk_reap(struct drvbox_blk *blk, struct blk_gqueue *gq,
+			    bool arm)
 {
 	const char *bad;
 
@@ -311,11 +323,61 @@ static const char *blk_reap(struct drvbox_blk *blk, struct blk_gqueue *gq)
 		bad = blk_reap_once(blk, gq);
 		if (bad)
 			return bad;
-		WRITE_ONCE(gq->rings->cq_event.val, gq->cq_cons);
+		WRITE_ONCE(gq->rings->cq_event.val, gq->cq_cons - !arm);
+		if (!arm)
+			return NULL;
 		smp_mb();	/* cq_event before we read cq_prod again */
 		if (READ_ONCE(gq->rings->cq_prod.val) == gq->cq_cons)
 			return NULL;
 	}
+}
+
+/* ---- polling (blk->lock held, blk->inc set) ---------------------- */
+
+static bool blk_in_guest(const struct drvbox_blk *blk)
+{
+	u32 q;
+
+	for (q = 0; q < blk->nr_gq; q++)
+		if (blk->gq[q].busy)
+			return true;
+	return false;
+}
+
+/* A completion to read, or a request we can take. */
+static bool blk_has_work(struct drvbox_blk *blk)
+{
+	u32 q;
+
+	for (q = 0; q < blk->nr_gq; q++)
+		if (READ_ONCE(blk->gq[q].rings->cq_prod.val) != blk->gq[q].cq_cons)
+			return true;
+	for (q = 0; !blk->starved && q < blk->vd.nr_vq; q++)
+		if (vdev_vq_ready(&blk->vd, q) && vdev_avail(&blk->vd, q))
+			return true;
+	return false;
+}
+
+/* Look for work until @until (ktime ns) or someone else needs the CPU. */
+static bool blk_poll(struct drvbox_blk *blk, u64 until)
+{
+	do {
+		if (blk_has_work(blk))
+			return true;
+		cpu_relax();
+	} while (ktime_get_ns() < until && !need_resched());
+	return false;
+}
+
+/* The poll window ended: doorbells again, and one more look. */
+static bool blk_poll_end(struct drvbox_blk *blk)
+{
+	u32 q;
+
+	for (q = 0; q < blk->nr_gq; q++)
+		WRITE_ONCE(blk->gq[q].rings->cq_event.val, blk->gq[q].cq_cons);
+	smp_mb();	/* cq_event before we read cq_prod again */
+	return blk_has_work(blk);
 }
 
 static void blk_timeouts(struct drvbox_blk *blk)
@@ -348,6 +410,13 @@ static void blk_timeouts(struct drvbox_blk *blk)
 	}
 }
 
+/*
+ * One pass: take requests from the host vrings, read completions, post
+ * what waits, fail what must fail, and complete to virtio_blk.  With
+ * poll_us and requests in the guest, the pass then looks for more work
+ * for up to poll_us with the guest's doorbells off, and runs again when
+ * it finds some (for at most BLK_POLL_BUDGET_NS in one go).
+ */
 void blk_work(struct work_struct *work)
 {
 	struct drvbox_blk *blk = container_of(to_delayed_work(work),
@@ -356,11 +425,15 @@ void blk_work(struct work_struct *work)
 	struct drvbox_inc *broken = NULL;
 	const char *bad = NULL;
 	struct blk_req *req;
-	u64 t0;
+	u64 t0, now, window;
+	bool polling;
 	u32 q;
 
 	mutex_lock(&blk->lock);
 	t0 = ktime_get_ns();
+again:
+	window = min(READ_ONCE(poll_us), DRVBOX_POLL_US_MAX) * NSEC_PER_USEC;
+	polling = window && blk->inc && blk_in_guest(blk);
 	for (q = 0; q < blk->vd.nr_vq; q++) {
 		/* until empty, then ask for a notify and look once more */
 		do {
@@ -370,7 +443,7 @@ void blk_work(struct work_struct *work)
 		} while (!blk->starved && vdev_enable_notify(&blk->vd, q));
 	}
 	for (q = 0; blk->inc && q < blk->nr_gq && !bad; q++)
-		bad = blk_reap(blk, &blk->gq[q]);
+		bad = blk_reap(blk, &blk->gq[q], !polling);
 	if (bad) {
 		broken = blk->inc;
 		blk_detach(blk);
@@ -380,6 +453,23 @@ void blk_work(struct work_struct *work)
 	if (blk->dead || (!blk->inc && READ_ONCE(d->state) == DRVBOX_STATE_FAILED))
 		blk_fail_waiting(blk);
 	blk_timeouts(blk);
+	/* one callback per vring for everything completed in this pass */
+	vdev_interrupt_all(&blk->vd);
+	if (polling && blk->inc) {
+		now = ktime_get_ns();
+		if (now - t0 > BLK_POLL_BUDGET_NS) {
+			/* doorbells stay off: this work runs again at once */
+			mod_delayed_work(drvbox_io_wq, &blk->work, 0);
+			goto out;
+		}
+		if (blk_poll(blk, now + window)) {
+			blk->stats.polls++;
+			goto again;
+		}
+		blk->stats.poll_misses++;
+		if (blk_poll_end(blk))
+			goto again;
+	}
 	if (blk->starved && !list_empty(&blk->free_reqs)) {
 		/* entries came back: take what waited in the vrings */
 		blk->starved = false;
@@ -387,8 +477,7 @@ void blk_work(struct work_struct *work)
 	} else if (blk->nr_pending && READ_ONCE(io_timeout_ms)) {
 		queue_delayed_work(drvbox_io_wq, &blk->work, HZ / 4);
 	}
-	/* one callback per vring for everything completed in this pass */
-	vdev_interrupt_all(&blk->vd);
+out:
 	blk->stats.mediator_ns += ktime_get_ns() - t0;
 	mutex_unlock(&blk->lock);
 

@@ -478,7 +478,11 @@ struct drvbox_net_export_state {
  * @command: enum drvbox_guest_cmd; valid when @command_seq changes
  * @command_seq: incremented by the host for each new command
  * @heartbeat_ms: how often the stub must bump its heartbeat
- * @reserved: zero
+ * @poll_us: how long a block queue's thread keeps looking for requests
+ *	after it consumed the last one, while requests of its export are in
+ *	flight, before it asks for a signal (sq_event); 0: it asks at once.
+ *	The stub takes at most DRVBOX_POLL_US_MAX.
+ * @reserved32, @reserved: zero
  */
 struct drvbox_shared_host {
 	__u32 magic;
@@ -487,7 +491,9 @@ struct drvbox_shared_host {
 	__u32 command;
 	__u32 command_seq;
 	__u32 heartbeat_ms;
-	__u64 reserved[5];
+	__u32 poll_us;
+	__u32 reserved32;
+	__u64 reserved[4];
 	/* exports the host wants (see "Exports" below) */
 	__u32 nr_exports;
 	__u32 export_seq;
@@ -495,6 +501,9 @@ struct drvbox_shared_host {
 	/* net exports: what the host asks of them (see "Network exports") */
 	struct drvbox_net_settings net_settings[DRVBOX_SHARED_MAX_EXPORTS];
 };
+
+/* the longest poll window either side uses (drvbox_shared_host.poll_us) */
+#define DRVBOX_POLL_US_MAX	1000
 
 /* stub states (struct drvbox_shared_guest.state) */
 enum drvbox_guest_state {
