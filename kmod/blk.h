@@ -64,6 +64,7 @@ struct blk_seg {
  * @status: the virtio status byte in the host request
  * @segs: data buffers (READ: device-writable; WRITE: device-readable)
  * @start: jiffies when taken from the vring (the timeout runs from here)
+ * @posted_at, @posted_ns: when (last) posted to the guest
  * @posted: owns slot @slot of guest queue @gq in the current incarnation
  * @replay: was posted to an incarnation that ended
  */
@@ -79,6 +80,7 @@ struct blk_req {
 	struct blk_seg segs[BLK_SEG_MAX];
 	unsigned long start;		/* taken from virtio_blk */
 	unsigned long posted_at;	/* (last) posted to the guest */
+	u64 posted_ns;			/* the same, ktime_get_ns() */
 	bool posted;
 	bool replay;
 	u16 gq;
@@ -116,6 +118,7 @@ struct blk_stats {
 	u64 table_full;		/* passes that left requests in a vring */
 	u64 copied;		/* bytes copied to and from guest slots */
 	u64 polls, poll_misses;	/* poll windows that found work, or none */
+	u64 guest_ns;		/* completed requests' time posted */
 	u64 mediator_ns;	/* time spent in blk_work() passes */
 };
 

@@ -587,7 +587,7 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,
-				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu copied=%llu mediator_us=%llu polls=%llu poll_misses=%llu\n",
+				   "%s host_dev=%s state=%s capacity=%llu reads=%llu writes=%llu bytes=%llu flushes=%llu discards=%llu replayed=%llu timeouts=%llu errors=%llu pending=%u max_queue_ms=%u max_guest_ms=%u doorbells=%llu irqs=%llu host_irqs=%llu table_full=%llu copied=%llu mediator_us=%llu polls=%llu poll_misses=%llu guest_us=%llu\n",
 				   d->exports[i].spec,
 				   d->exports[i].host_dev[0] ?
 				   d->exports[i].host_dev : "-", state,
@@ -598,7 +598,8 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 				   st.doorbells, st.irqs, host_irqs,
 				   st.table_full, st.copied,
 				   div_u64(st.mediator_ns, NSEC_PER_USEC),
-				   st.polls, st.poll_misses);
+				   st.polls, st.poll_misses,
+				   div_u64(st.guest_ns, NSEC_PER_USEC));
 	}
 	mutex_unlock(&d->lock);
 	return n;

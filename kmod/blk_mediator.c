@@ -202,6 +202,7 @@ static void blk_post(struct drvbox_blk *blk)
 		list_del(&req->node);
 		req->posted = true;
 		req->posted_at = jiffies;
+		req->posted_ns = ktime_get_ns();
 		req->gq = gq - blk->gq;
 		req->slot = s;
 		if (req->replay)
@@ -236,6 +237,7 @@ static void blk_finish(struct drvbox_blk *blk, struct blk_gqueue *gq, u32 s,
 	u32 written = 0;
 
 	/* where a slow request waited: before it was posted, or in the guest */
+	blk->stats.guest_ns += ktime_get_ns() - req->posted_ns;
 	blk->stats.max_queue_ms = max(blk->stats.max_queue_ms, queue_ms);
 	blk->stats.max_guest_ms = max(blk->stats.max_guest_ms, guest_ms);
 	if (c->status == -EOPNOTSUPP)
