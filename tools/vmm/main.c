@@ -374,21 +374,6 @@ static void log_setup_times(const uint64_t *t)
 	vmm__log("set-up steps (ms): %s", buf);
 }
 
-/*
- * Keep this process's own pages in RAM.  An isolated disk may hold swap or
- * dirty pages, and the guest serving it stops whenever a vCPU thread
- * faults on a page of ours that was swapped out to that very disk.
- * MCL_ONFAULT locks pages as they are touched, so nothing is populated
- * ahead; guest RAM and the shared area are drvbox.ko's special mappings,
- * which mlock leaves alone (their pages are not swappable anyway).
- */
-static void lock_memory(void)
-{
-	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
-		vmm__log("mlockall: %s: this VMM's pages may be swapped out; do not put swap on this domain's disks",
-			 strerror(errno));
-}
-
 int main(int argc, char **argv)
 {
 	static struct vmm_module mods[VMM_MAX_MODULES];
@@ -401,6 +386,8 @@ int main(int argc, char **argv)
 	vmm.start_ns = vmm__now_ns();
 	fill_std_fds();
 	parse_options(argc, argv);
+	if (!vmm.cfg.standalone)
+		vmm__mlock(MCL_CURRENT | MCL_FUTURE);
 
 	/* Signals go to the main thread only; vCPU threads inherit the mask. */
 	sigemptyset(&set);
@@ -455,8 +442,6 @@ int main(int argc, char **argv)
 		(unsigned long long)((t[T_INITRAMFS] - vmm.start_ns) / 1000000),
 		(unsigned long long)((vmm__now_ns() - t[T_INITRAMFS]) / 1000000));
 	fprintf(stderr, VMM_NAME ": guest command line: %s\n", cmdline);
-	if (!vmm.cfg.standalone)
-		lock_memory();
 	kvm__run_vcpus();
 	wait_for_signals(&set);
 	return 0;

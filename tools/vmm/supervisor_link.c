@@ -82,6 +82,7 @@ void supervisor__attach(void)
 	vmm.nr_doorbells = a.nr_doorbells;
 	vmm.nr_vectors = a.nr_vectors;
 
+	vmm__mlock(MCL_CURRENT);	/* MCL_FUTURE off: see vmm__mlock() */
 	p = mmap(NULL, a.mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 drvbox_fd, 0);
 	if (p == MAP_FAILED)
@@ -94,6 +95,7 @@ void supervisor__attach(void)
 	if (p == MAP_FAILED)
 		vmm__die_start("cannot map the shared area: %s", strerror(errno));
 	vmm.shared = p;
+	vmm__mlock(MCL_FUTURE);
 
 	if (a.spec_len) {
 		struct drvbox_vmm_spec s;

@@ -196,3 +196,27 @@ void *vmm__gpa(uint64_t gpa, uint64_t len)
 		return vmm.ram + vmm.ram_low + (gpa - GPA_4G);
 	return NULL;
 }
+
+/*
+ * Keep this process's own pages in RAM.  An isolated disk may hold swap or
+ * dirty pages, and the guest serving it stops whenever a vCPU thread
+ * faults on a page of ours that was swapped out to that very disk.
+ * MCL_ONFAULT locks pages as they are touched, nothing is populated ahead.
+ *
+ * Guest RAM and the shared area must be mapped while MCL_FUTURE is off:
+ * mlock leaves drvbox.ko's special mappings unlocked, but mmap() under
+ * MCL_FUTURE still populates every page of a mapping it could not lock,
+ * which would allocate all of guest RAM (seconds under nested TCG).  So
+ * supervisor__attach() turns MCL_FUTURE off around those two mmap()s.
+ * A failure is logged once; the VMM runs on.
+ */
+void vmm__mlock(int flags)
+{
+	static bool said;
+
+	if (mlockall(flags | MCL_ONFAULT) && !said) {
+		said = true;
+		vmm__log("mlockall: %s: this VMM's pages may be swapped out; do not put swap on this domain's disks",
+			 strerror(errno));
+	}
+}
