@@ -20,6 +20,18 @@
 #include "drvbox.h"
 #include "vmm.h"
 
+/* Linux 6.10+; the build machine's <linux/kvm.h> may predate it */
+#ifndef KVM_PRE_FAULT_MEMORY
+#define KVM_CAP_PRE_FAULT_MEMORY	236
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
+#endif
+
 #define CPUID_MAX_ENTRIES	256
 #define KVM_FEATURE_CLOCKSOURCE_BIT	0
 #define KVM_FEATURE_CLOCKSOURCE2_BIT	3
@@ -111,6 +123,57 @@ void kvm__set_memory(void)
 				 vmm.ram + vmm.ram_low);
 	/* madvise is a hint; THP keeps the EPT/NPT small for bigger guests */
 	madvise(vmm.ram, vmm.ram_bytes, MADV_HUGEPAGE);
+}
+
+/* Map [gpa, gpa + size) in the VM's stage-2 tables now; 0 or -errno. */
+static int kvm__prefault_gpa(uint64_t gpa, uint64_t size)
+{
+	struct kvm_pre_fault_memory r = { .gpa = gpa, .size = size };
+
+	/* the kernel moves gpa and size on as it goes; EINTR: go on */
+	while (r.size) {
+		if (ioctl(vmm.vcpu_fds[0], KVM_PRE_FAULT_MEMORY, &r) < 0 &&
+		    errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Guest RAM [off, off + bytes) (an offset into vmm.ram) mapped for the
+ * guest before it runs.  A guest started from a boot image touches the
+ * pages the image restored at once; under nested virtualization each one
+ * would otherwise be its own exit (about 6000 of them before the stub
+ * runs).  A KVM without KVM_PRE_FAULT_MEMORY (Linux < 6.10) maps them as
+ * the guest touches them, as before: returns false, having said so once.
+ */
+bool kvm__prefault(uint64_t off, uint64_t bytes)
+{
+	static bool unsupported;
+	uint64_t low = 0, high = 0;
+	int err = 0;
+
+	if (unsupported)
+		return false;
+	if (ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PRE_FAULT_MEMORY) <= 0) {
+		unsupported = true;
+		vmm__log("KVM has no KVM_PRE_FAULT_MEMORY (Linux < 6.10): the guest maps its memory as it touches it");
+		return false;
+	}
+	if (off < vmm.ram_low)
+		low = bytes < vmm.ram_low - off ? bytes : vmm.ram_low - off;
+	high = bytes - low;
+	if (low)
+		err = kvm__prefault_gpa(off, low);
+	if (!err && high)
+		err = kvm__prefault_gpa(GPA_4G + (off + low - vmm.ram_low), high);
+	if (err) {
+		unsupported = true;
+		vmm__log("KVM_PRE_FAULT_MEMORY at RAM offset %#llx: %s; the guest maps the rest as it touches it",
+			 (unsigned long long)off, strerror(-err));
+		return false;
+	}
+	return true;
 }
 
 static struct kvm_cpuid2 *supported_cpuid;
