@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # tier: long (make check runs it on the newest kernel only; see selftests/check)
 # timeout: 480 (about 100 s normally; a stuck run says why before it is killed)
-# Transparent recovery under a filesystem (issue 6): ext4 on the host's
+# Transparent recovery under a filesystem: ext4 on the host's
 # /dev/vdX, backed by flaky_blk stacked over the isolated nvme.  flaky_blk
 # oopses (oops=panic in the guest) while a checksummed tree is copied in and
 # synced; after the domain is back: umount, fsck -f clean, remount, every

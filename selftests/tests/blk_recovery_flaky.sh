@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Transparent recovery with real data (issue 6).  The data lives on the
+# Transparent recovery with real data.  The data lives on the
 # isolated nvme (drvbox-nvme0 passed through); flaky_blk is stacked over it
 # in the same domain and the host writes through /dev/vdX.  For each
 # crashing fault of flaky_blk (panic, oops, bug, hang) and for a VMM killed

@@ -192,7 +192,7 @@ static void kvm__get_supported_cpuid(void)
 /*
  * The guest sees what KVM supports, plus the hypervisor bit, minus
  * kvmclock: a 6.1 guest with kvmclock on a nested 6.1 host loses its timer
- * ticks in ~40% of boots (../shared/DESIGN.md); the TSC is enough.
+ * ticks in ~40% of boots (docs/vmm.md, "CPU"); the TSC is enough.
  */
 static void kvm__set_cpuid(int fd, unsigned int id)
 {
