@@ -124,17 +124,19 @@ fio_job() {
 }
 
 # export_counters NAME: domain NAME's first export line (key=value ...),
-# plus its restarts and the CPU its VMM used outside guest mode, in
-# clock ticks (utime + stime - guest_time of all its threads: exits,
-# device emulation, the KVM run loop).
+# plus its restarts and, in clock ticks, the CPU its VMM used outside
+# guest mode (utime + stime - guest_time of all its threads: exits,
+# device emulation, the KVM run loop) and in guest mode (guest_time: the
+# domain's vCPUs running its kernel and driver).
 export_counters() {
-	local pid ticks=0
+	local pid ticks="0 0"
 	pid=$(dom_attr "$1" vmm_pid)
 	[ -n "$pid" ] && [ -r "/proc/$pid/stat" ] &&
-		ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 - $41 }' \
+		ticks=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 - $41, $41 }' \
 			"/proc/$pid/stat")
 	echo "$(head -n1 "/sys/kernel/drvbox/domains/$1/exports")" \
-		"restarts=$(dom_attr "$1" restarts)" "vmm_ticks=$ticks"
+		"restarts=$(dom_attr "$1" restarts)" "vmm_ticks=${ticks% *}" \
+		"guest_ticks=${ticks#* }"
 }
 
 # counters_json BEFORE AFTER: what one isolated run cost, per request (blk)
@@ -158,11 +160,12 @@ counters_json() {
 		}
 		r = req ? req : 1; by = bytes ? bytes : 1
 		vmm_us = d("vmm_ticks") * 1e6 / hz
+		guest_cpu_us = d("guest_ticks") * 1e6 / hz
 		printf "{\"%s\": %d, \"restarts\": %d, ", blk ? "requests" : "frames", req, d("restarts")
 		if (blk)
 			printf "\"replayed\": %d, \"host_irqs_per_req\": %.3f, \"table_full\": %d, \"guest_us_per_req\": %.1f, \"polls\": %d, \"poll_misses\": %d, ", d("replayed"), d("host_irqs") / r, d("table_full"), d("guest_us") / r, d("polls"), d("poll_misses")
 		printf "\"doorbells_per_req\": %.3f, \"irqs_per_req\": %.3f, ", d("doorbells") / r, d("irqs") / r
-		printf "\"mediator_us_per_req\": %.2f, \"vmm_cpu_us_per_req\": %.2f, ", d("mediator_us") / r, vmm_us / r
+		printf "\"mediator_us_per_req\": %.2f, \"vmm_cpu_us_per_req\": %.2f, \"guest_cpu_us_per_req\": %.2f, ", d("mediator_us") / r, vmm_us / r, guest_cpu_us / r
 		printf "\"host_cpu_us_per_req\": %.2f, \"copied_bytes_per_byte\": %.3f}\n", (d("mediator_us") + vmm_us) / r, d("copied") / by
 	}' <<< "$1
 $2"
