@@ -183,7 +183,7 @@ counted() {
 	for try in 1 2; do
 		r0=$(dom_attr "$name" restarts)
 		before=$(export_counters "$name")
-		out=$("$@") || return 1
+		out=$("$@") || { echo "$out"; return 1; }
 		after=$(export_counters "$name")
 		cj=$(counters_json "$before" "$after")
 		[ "$(dom_attr "$name" restarts)" = "$r0" ] && break

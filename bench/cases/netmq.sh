@@ -29,17 +29,29 @@ import json, sys
 print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'
 }
 
-# measure DEV: '"pairs_1": {...}, "pairs_2": {...}' of this side
+# pairs DEV P: '{"rx_mbit": ..., "tx_mbit": ...}' with P queue pairs
+pairs() {
+	local rx tx
+	ethtool -L "$1" combined "$2" || fail "ethtool -L $1 combined $2"
+	sleep 2	# the driver re-creates its queues (igb: a reset)
+	wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
+	rx=$(streams8 -R) || fail "iperf3 -R over $1 ($2 pairs) failed"
+	tx=$(streams8) || fail "iperf3 over $1 ($2 pairs) failed"
+	log "$1, $2 queue pair(s): RX $rx Mbit/s, TX $tx Mbit/s" >&2
+	echo "{\"rx_mbit\": $rx, \"tx_mbit\": $tx}"
+}
+
+# measure DEV [DOMAIN]: '"pairs_1": {...}, "pairs_2": {...}' of this side;
+# with the DOMAIN that exports DEV, each with its counters (bench/lib.sh)
 measure() {
-	local p rx tx out=""
+	local p r out=""
 	for p in 1 2; do
-		ethtool -L "$1" combined "$p" || fail "ethtool -L $1 combined $p"
-		sleep 2	# the driver re-creates its queues (igb: a reset)
-		wait_until 60 "carrier on $1" eval "[ \"\$(cat /sys/class/net/$1/carrier 2>/dev/null)\" = 1 ]"
-		rx=$(streams8 -R) || fail "iperf3 -R over $1 ($p pairs) failed"
-		tx=$(streams8) || fail "iperf3 over $1 ($p pairs) failed"
-		log "$1, $p queue pair(s): RX $rx Mbit/s, TX $tx Mbit/s" >&2
-		out="$out${out:+, }\"pairs_$p\": {\"rx_mbit\": $rx, \"tx_mbit\": $tx}"
+		if [ -n "${2:-}" ]; then
+			r=$(counted "$2" pairs "$1" "$p") || { echo "$r"; return 1; }
+		else
+			r=$(pairs "$1" "$p") || { echo "$r"; return 1; }
+		fi
+		out="$out${out:+, }\"pairs_$p\": $r"
 	done
 	echo "$out"
 }
@@ -54,7 +66,7 @@ bench_domain_up bmq --driver igb --pci "$ISO" --export net:eth0 --cpus 2
 wait_until 120 "bmq's host interface" net_has_dev bmq
 dev=$(net_host_dev bmq)
 wire_up "$dev"
-isolated=$(measure "$dev") || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
+isolated=$(measure "$dev" bmq) || fail "isolated: $(echo "$isolated" | grep -m1 FAIL)"
 log "bmq: $(net_exports bmq | grep -o 'queues=.*')" >&2
 "$DRVBOX" stop bmq >/dev/null || fail "stop bmq failed"
 python3 - "$BENCH_OUT/netmq.json" "$secs" "{$native}" "{$isolated}" <<'PY'
