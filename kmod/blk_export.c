@@ -224,6 +224,8 @@ void blk_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 /* d->lock held: the stub is up; make sure it looks at exports[]. */
 void blk_guest_running(struct drvbox_domain *d, struct drvbox_inc *inc)
 {
+	lockdep_assert_held(&d->lock);
+
 	if (d->nr_doorbells > 1 && inc->nr_irqs > DRVBOX_VEC_CONTROL)
 		drvbox_eventfd_signal(inc->irqs[DRVBOX_VEC_CONTROL]);
 }
@@ -323,6 +325,8 @@ static void blk_configure(struct drvbox_blk *blk,
 		   s->logical_block_size;
 	u64 f;
 
+	lockdep_assert_held(&blk->lock);
+
 	f = BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_BLK_F_SEG_MAX) |
 	    BIT_ULL(VIRTIO_BLK_F_SIZE_MAX) | BIT_ULL(VIRTIO_BLK_F_BLK_SIZE) |
 	    BIT_ULL(VIRTIO_BLK_F_TOPOLOGY) | BIT_ULL(VIRTIO_BLK_F_MQ) |
@@ -366,6 +370,8 @@ void blk_violation(struct drvbox_domain *d, struct drvbox_blk *blk,
 {
 	char why[DRVBOX_MSG_LEN];
 
+	lockdep_assert_held(&d->lock);
+
 	d->protocol_errors++;
 	snprintf(why, sizeof(why), "guest protocol violation: %s (blk:%s)",
 		 what, blk->dev);
@@ -381,6 +387,8 @@ static void blk_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	const char *bad;
 	bool resized = false, first = false;
 	u32 q;
+
+	lockdep_assert_held(&d->lock);
 
 	if (blk->first_queue + s->nr_queues > inc->nr_irqs)
 		return;	/* no irqfds yet: look again later */
@@ -447,6 +455,8 @@ void blk_guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
 	u32 i;
 
+	lockdep_assert_held(&d->lock);
+
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_blk *blk = d->blk[i];
 		struct drvbox_export_state s;
@@ -486,6 +496,8 @@ void blk_guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 void blk_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 {
 	u32 i;
+
+	lockdep_assert_held(&d->lock);
 
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_blk *blk = d->blk[i];
@@ -550,6 +562,8 @@ static void blk_register_work(struct work_struct *work)
 void blk_status_fill(struct drvbox_domain *d)
 {
 	u32 i;
+
+	lockdep_assert_held(&d->lock);
 
 	for (i = 0; i < d->nr_exports; i++)
 		if (d->blk[i] && !d->exports[i].host_dev[0])

@@ -70,6 +70,8 @@ void blk_detach(struct drvbox_blk *blk)
 	LIST_HEAD(again);
 	u32 q, s;
 
+	lockdep_assert_held(&blk->lock);
+
 	for (q = 0; q < blk->nr_gq; q++) {
 		struct blk_gqueue *gq = &blk->gq[q];
 
@@ -176,6 +178,8 @@ static void blk_post(struct drvbox_blk *blk)
 {
 	struct blk_req *req, *n;
 	u32 q;
+
+	lockdep_assert_held(&blk->lock);
 
 	list_for_each_entry_safe(req, n, &blk->waiting, node) {
 		struct blk_gqueue *gq = &blk->gq[req->vq % blk->nr_gq];
@@ -387,6 +391,8 @@ static void blk_timeouts(struct drvbox_blk *blk)
 	unsigned long tmo = msecs_to_jiffies(READ_ONCE(io_timeout_ms));
 	struct blk_req *req, *n;
 	u32 q, s;
+
+	lockdep_assert_held(&blk->lock);
 
 	if (!tmo)
 		return;

@@ -64,6 +64,8 @@ static struct drvbox_domain *domain_find(const char *name)
 {
 	struct drvbox_domain *d;
 
+	lockdep_assert_held(&domains_lock);
+
 	list_for_each_entry(d, &domains, node)
 		if (!strcmp(d->name, name))
 			return d;

@@ -72,6 +72,8 @@ static bool guest_copy_string(char *dst, const char *src, size_t len)
 /* d->lock held; a new incarnation starts with nothing reported. */
 void guest_reset(struct drvbox_domain *d)
 {
+	lockdep_assert_held(&d->lock);
+
 	memset(d->modules, 0, sizeof(d->modules));
 	memset(d->guest_devs, 0, sizeof(d->guest_devs));
 	d->nr_modules = 0;
@@ -196,6 +198,8 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 	const struct drvbox_shared_guest *g =
 		inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
 	u32 state, hb, ack, nr_mods, nr_devs;
+
+	lockdep_assert_held(&d->lock);
 
 	BUILD_BUG_ON(DRVBOX_SHARED_GUEST_OFFSET + sizeof(*g) > DRVBOX_SHARED_BYTES);
 	BUILD_BUG_ON(DRVBOX_SHARED_MAX_MODULES != DRVBOX_MAX_MODULES);

@@ -130,6 +130,8 @@ static void net_config_changed(struct drvbox_net *net, bool changed)
 /* The incarnation is gone (or broken).  net->lock held. */
 static bool net_detach(struct drvbox_net *net)
 {
+	lockdep_assert_held(&net->lock);
+
 	net->inc = NULL;
 	memset(net->gq, 0, sizeof(net->gq));
 	net->nr_gq = 0;
@@ -141,6 +143,8 @@ static void net_violation(struct drvbox_domain *d, struct drvbox_net *net,
 			  const char *what)
 {
 	char why[DRVBOX_MSG_LEN];
+
+	lockdep_assert_held(&d->lock);
 
 	d->protocol_errors++;
 	snprintf(why, sizeof(why), "guest protocol violation: %s (net:%s)",
@@ -154,6 +158,8 @@ static struct drvbox_net_settings *net_host_settings(struct drvbox_net *net)
 {
 	struct drvbox_shared_host *host =
 		net->inc->shared + DRVBOX_SHARED_HOST_OFFSET;
+
+	lockdep_assert_held(&net->lock);
 
 	return &host->net_settings[net->index];
 }
@@ -333,6 +339,8 @@ static const char *net_validate(const struct drvbox_net *net,
 static void net_configure(struct drvbox_net *net,
 			  const struct drvbox_net_export_state *s)
 {
+	lockdep_assert_held(&net->lock);
+
 	net->vd.features = BIT_ULL(VIRTIO_F_VERSION_1) |
 			BIT_ULL(VIRTIO_NET_F_MAC) |
 			BIT_ULL(VIRTIO_NET_F_STATUS) |
@@ -373,6 +381,8 @@ static void net_attach(struct drvbox_domain *d, struct drvbox_inc *inc,
 	struct drvbox_net_settings want;
 	const char *bad;
 	u32 g;
+
+	lockdep_assert_held(&d->lock);
 
 	if (net->queue + net->nr_queues > inc->nr_irqs)
 		return;	/* no irqfds yet: look again later */
@@ -450,6 +460,8 @@ void net_guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		inc->shared + DRVBOX_SHARED_GUEST_OFFSET;
 	u32 i;
 
+	lockdep_assert_held(&d->lock);
+
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net = d->net[i];
 		struct drvbox_net_export_state s;
@@ -507,6 +519,8 @@ void net_guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 void net_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 {
 	u32 i;
+
+	lockdep_assert_held(&d->lock);
 
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net = d->net[i];
@@ -577,6 +591,8 @@ static void net_register_work(struct work_struct *work)
 void net_status_fill(struct drvbox_domain *d)
 {
 	u32 i;
+
+	lockdep_assert_held(&d->lock);
 
 	for (i = 0; i < d->nr_exports; i++) {
 		struct drvbox_net *net = d->net[i];

@@ -84,6 +84,8 @@ static bool net_ctrl_mac_table(struct drvbox_net *net,
 	bool over[2];
 	int t;
 
+	lockdep_assert_held(&net->want_lock);
+
 	for (t = 0; t < 2; t++) {
 		if (!net_ctrl_read(c, off, &cnt[t], sizeof(cnt[t])))
 			return false;
@@ -120,6 +122,8 @@ static u8 net_ctrl_cmd(struct drvbox_net *net, const struct net_ctrl_cmd *c,
 	u8 on, mac[ETH_ALEN];
 	__le16 pairs;
 	u16 n;
+
+	lockdep_assert_held(&net->want_lock);
 
 	*setting = true;
 	if (!net_ctrl_read(c, 0, &hdr, sizeof(hdr)))
@@ -183,6 +187,8 @@ static u32 net_want_flags(const struct drvbox_net *net)
 /* want_lock held: a setting changed. */
 static void net_want_changed(struct drvbox_net *net)
 {
+	lockdep_assert_held(&net->want_lock);
+
 	net->want.flags = net_want_flags(net);
 	net->want.seq++;
 	if (!net->want.seq)	/* 0 means "nothing asked" */

@@ -203,6 +203,8 @@ void net_tx_publish(struct drvbox_net *net, struct net_queue *gq, bool always)
 {
 	u32 old = gq->tx_published, event;
 
+	lockdep_assert_held(&net->lock);
+
 	/* entries and slots before the index that announces them */
 	smp_wmb();
 	WRITE_ONCE(gq->rings->tx_prod.val, gq->tx_prod);

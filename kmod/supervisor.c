@@ -54,6 +54,8 @@ MODULE_PARM_DESC(restart_window_s, "window for restart_limit, in seconds (defaul
 /* d->lock held, !d->dead */
 void supervisor_kick(struct drvbox_domain *d, unsigned long delay)
 {
+	lockdep_assert_held(&d->lock);
+
 	if (!d->dead)
 		mod_delayed_work(drvbox_wq, &d->supervise, delay);
 }
@@ -69,6 +71,8 @@ void supervisor_kick(struct drvbox_domain *d, unsigned long delay)
  */
 void supervisor_kill_vmm(struct drvbox_domain *d, const char *reason)
 {
+	lockdep_assert_held(&d->lock);
+
 	if (d->vmm == VMM_NONE)
 		return;
 	if (reason && !d->kill_reason[0])
@@ -81,6 +85,8 @@ void supervisor_kill_vmm(struct drvbox_domain *d, const char *reason)
 void supervisor_fail(struct drvbox_domain *d, const char *fmt, ...)
 {
 	va_list ap;
+
+	lockdep_assert_held(&d->lock);
 
 	va_start(ap, fmt);
 	vsnprintf(d->last_error, sizeof(d->last_error), fmt, ap);
@@ -147,6 +153,8 @@ static void supervisor_launch(struct drvbox_domain *d)
 	char *argv[7], *path, *inc_str;
 	u32 n;
 	int ret;
+
+	lockdep_assert_held(&d->lock);
 
 	d->need_launch = false;
 	n = ++d->incarnation;
@@ -244,6 +252,8 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 	char why[DRVBOX_MSG_LEN];
 	bool start_error = inc && inc->report_kind == DRVBOX_VMM_START_ERROR;
 	u32 limit, window_s;
+
+	lockdep_assert_held(&d->lock);
 
 	if (inc && (inc->report_kind == DRVBOX_VMM_GUEST_EXIT ||
 		    inc->report_kind == DRVBOX_VMM_VMM_ERROR))
@@ -359,6 +369,8 @@ static unsigned long supervisor_period(struct drvbox_domain *d)
 static void supervisor_watch(struct drvbox_domain *d)
 {
 	unsigned long now = jiffies;
+
+	lockdep_assert_held(&d->lock);
 
 	if (d->vmm == VMM_LAUNCHING && d->vmm_task &&
 	    READ_ONCE(d->vmm_task->exit_state)) {

@@ -217,6 +217,8 @@ bool vdev_pop_head(struct drvbox_vdev *v, unsigned int q, u16 *head)
 	struct vdev_vq *h = &v->vq[q];
 	u16 avail_idx;
 
+	lockdep_assert_held(v->lock);
+
 	if (!vdev_avail(v, q))
 		return false;
 	avail_idx = virtio16_to_cpu(&v->vdev, READ_ONCE(h->avail->idx));
@@ -264,6 +266,8 @@ int vdev_walk(struct drvbox_vdev *v, unsigned int q, u16 head,
 {
 	struct vdev_vq *h = &v->vq[q];
 	u32 n = 0, idx = head;
+
+	lockdep_assert_held(v->lock);
 
 	for (;;) {
 		struct vring_desc desc;
@@ -338,6 +342,8 @@ void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n)
 bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q)
 {
 	struct vdev_vq *h = &v->vq[q];
+
+	lockdep_assert_held(v->lock);
 
 	if (!vdev_vq_ready(v, q))
 		return false;
