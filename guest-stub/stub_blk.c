@@ -15,9 +15,9 @@
  * publishing sq_prod, if the IRQ thread went idle at the request before
  * (sq_event; uapi "Notifications"): while the thread runs, it finds new
  * requests itself.  The hard handler only wakes the queue's IRQ thread,
- * which consumes the requests and submits one bio per request.  Why a
- * threaded IRQ: submit_bio() may sleep (bio allocation, waiting for a
- * driver tag), the thread is per queue so queues never wait for each other,
+ * which consumes the requests and submits the slot's own bio for each (no
+ * allocation per request).  Why a threaded IRQ: submit_bio() may sleep
+ * (waiting for a driver tag, splitting), the thread is per queue so queues never wait for each other,
  * and the core reruns the thread when the vector fires while it runs (no
  * wakeup is lost) without masking the vector -- masking an MSI-X entry is
  * an exit to the VMM on every interrupt, IRQF_ONESHOT would cost two.
@@ -70,6 +70,8 @@
  * @id: the host's request id, while @busy
  * @op: DRVBOX_BLK_OP_*, while @busy
  * @len: request bytes, while @busy
+ * @bio: the slot's own bio (one inline vector: the slot's pages are
+ *	contiguous), allocated with the slot, so a request allocates none
  */
 struct stub_blk_slot {
 	struct stub_blk_queue *q;
@@ -78,6 +80,7 @@ struct stub_blk_slot {
 	u32 id;
 	u32 op;
 	u32 len;
+	struct bio *bio;
 };
 
 /**
@@ -208,7 +211,7 @@ static void stub_blk_end_io(struct bio *bio)
 
 	if (slot->op == DRVBOX_BLK_OP_READ || slot->op == DRVBOX_BLK_OP_WRITE)
 		len = slot->len;
-	bio_put(bio);
+	bio_uninit(bio);
 
 	spin_lock_irqsave(&q->cq_lock, flags);
 	/* the slot is free again before the host can reuse it */
@@ -281,7 +284,7 @@ static void stub_blk_start(struct stub_blk_queue *q,
 			   const struct drvbox_blk_req *r)
 {
 	struct stub_blk *b = q->blk;
-	u32 s = r->id & 0xffff, off, nr_vecs = 0;
+	u32 s = r->id & 0xffff;
 	struct stub_blk_slot *slot;
 	struct bio *bio;
 	int err;
@@ -309,25 +312,13 @@ static void stub_blk_start(struct stub_blk_queue *q,
 		return;
 	}
 
-	if (r->op == DRVBOX_BLK_OP_READ || r->op == DRVBOX_BLK_OP_WRITE)
-		nr_vecs = DIV_ROUND_UP(r->len, PAGE_SIZE);
-	/* from fs_bio_set's mempool: sleeps rather than fails */
-	bio = bio_alloc(b->bdev.bdev, nr_vecs, stub_blk_opf(r), GFP_NOIO);
+	bio = slot->bio;
+	bio_init(bio, b->bdev.bdev, bio->bi_inline_vecs, 1, stub_blk_opf(r));
 	bio->bi_iter.bi_sector = r->sector;
-	if (nr_vecs) {
-		for (off = 0; off < r->len; off += PAGE_SIZE) {
-			u32 n = min_t(u32, PAGE_SIZE, r->len - off);
-
-			if (bio_add_page(bio, slot->pages + off / PAGE_SIZE,
-					 n, 0) != n) {
-				bio_put(bio);
-				stub_blk_complete(q, r->id, -EIO, 0);
-				return;
-			}
-		}
-	} else if (r->op != DRVBOX_BLK_OP_FLUSH) {
+	if (r->op == DRVBOX_BLK_OP_READ || r->op == DRVBOX_BLK_OP_WRITE)
+		__bio_add_page(bio, slot->pages, r->len, 0);	/* contiguous */
+	else if (r->op != DRVBOX_BLK_OP_FLUSH)
 		bio->bi_iter.bi_size = r->len;	/* discard, write zeroes */
-	}
 	bio->bi_private = slot;
 	bio->bi_end_io = stub_blk_end_io;
 	slot->id = r->id;
@@ -523,11 +514,15 @@ static void stub_blk_free_slots(struct stub_blk *b)
 {
 	u32 q, s;
 
-	for (q = 0; q < DRVBOX_EXPORT_MAX_QUEUES; q++)
-		for (s = 0; s < BLK_DEPTH; s++)
-			if (b->queues[q].slots[s].pages)
-				__free_pages(b->queues[q].slots[s].pages,
-					     BLK_SLOT_ORDER);
+	for (q = 0; q < DRVBOX_EXPORT_MAX_QUEUES; q++) {
+		for (s = 0; s < BLK_DEPTH; s++) {
+			struct stub_blk_slot *slot = &b->queues[q].slots[s];
+
+			if (slot->pages)
+				__free_pages(slot->pages, BLK_SLOT_ORDER);
+			kfree(slot->bio);	/* bio_kmalloc()'s */
+		}
+	}
 	kfree(b->slot_table);
 }
 
@@ -549,6 +544,9 @@ static int stub_blk_alloc_slots(struct stub_blk *b)
 			slot->pages = alloc_pages(GFP_KERNEL | __GFP_ZERO |
 						  __GFP_NOWARN, BLK_SLOT_ORDER);
 			if (!slot->pages)
+				return -ENOMEM;
+			slot->bio = bio_kmalloc(1, GFP_KERNEL);
+			if (!slot->bio)
 				return -ENOMEM;
 			b->slot_table[q * BLK_DEPTH + s] =
 				page_to_phys(slot->pages);
