@@ -119,4 +119,9 @@ void stub_net_unexport(struct stub_net *sn);
 int stub_ctl_register(struct stub_dev *sd);
 void stub_ctl_unregister(struct stub_dev *sd);
 
+/* stub_console.c */
+void stub_console_start(struct stub_dev *sd);
+void stub_console_stop(void);
+bool stub_console_say(const char *line, size_t len);
+
 #endif /* DRVBOX_STUB_H */

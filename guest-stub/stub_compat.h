@@ -6,6 +6,7 @@
 #define DRVBOX_STUB_COMPAT_H
 
 #include <linux/blkdev.h>
+#include <linux/console.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/timer.h>
@@ -14,6 +15,15 @@
 /* timer_delete_sync() replaced del_timer_sync() in 6.2. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #define timer_delete_sync(t)	del_timer_sync(t)
+#endif
+
+/* Walking the console list: console_list_lock() since 6.2. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define stub_console_list_lock()	console_lock()
+#define stub_console_list_unlock()	console_unlock()
+#else
+#define stub_console_list_lock()	console_list_lock()
+#define stub_console_list_unlock()	console_list_unlock()
 #endif
 
 /* from_timer() became timer_container_of() in 6.16. */

@@ -10,6 +10,10 @@
  *	dev blk NAME BYTES	... a block device and its capacity
  *	dev net NAME MAC	... a net device and its MAC (aa:bb:cc:dd:ee:ff)
  *	devs-end		... publish it, replacing the previous list
+ *	say TEXT		a line of init's own for the console, written
+ *				as it is through the log port (ENODEV when
+ *				the console is not there: init writes it to
+ *				the 8250 itself)
  *
  * Each accepted line updates page 1 of the shared area and rings the control
  * doorbell.  Anything else fails with EINVAL and changes nothing.
@@ -197,6 +201,12 @@ static ssize_t stub_ctl_write(struct file *file, const char __user *buf,
 	if (strlen(line) != len) {	/* embedded NUL */
 		kfree(line);
 		return -EINVAL;
+	}
+	if (!strncmp(line, "say ", 4)) {
+		line[len] = '\n';	/* memdup_user_nul() left room */
+		ret = stub_console_say(line + 4, len - 3) ? 0 : -ENODEV;
+		kfree(line);
+		return ret ? ret : count;
 	}
 
 	mutex_lock(&stub_ctl_lock);

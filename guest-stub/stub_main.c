@@ -134,6 +134,7 @@ static int stub_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = stub_ctl_register(sd);
 	if (ret)
 		goto err_heartbeat;
+	stub_console_start(sd);	/* last: nothing after it can fail */
 
 	dev_info(&pdev->dev,
 		 "drvbox device ready: protocol %u, incarnation %u, %u doorbells, %u vectors, heartbeat %u ms\n",
@@ -158,6 +159,7 @@ static void stub_remove(struct pci_dev *pdev)
 	stub_heartbeat_stop(sd);
 	stub_free_irqs(sd);
 	stub_cmd_stop(sd);
+	stub_console_stop();
 	dev_info(&pdev->dev, "drvbox device removed\n");
 }
 

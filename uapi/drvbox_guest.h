@@ -601,4 +601,22 @@ struct drvbox_shared_guest {
 #define DRVBOX_IMAGE_COLD		0
 #define DRVBOX_IMAGE_RESTORED		1
 
+/*
+ * The console log port (the guest <-> drvbox-vmm, not drvbox.ko)
+ * ===============================================================
+ *
+ * Every byte the guest writes to the 8250 is an exit.  Once the stub is
+ * up, the guest's console (printk, and init's lines through the stub)
+ * goes through one page of guest RAM instead: the stub writes the page's
+ * frame number to DRVBOX_LOG_PFN_PORT, then for each console write puts
+ * up to DRVBOX_LOG_PAGE bytes into the page and writes their count to
+ * DRVBOX_LOG_LEN_PORT (32-bit OUTs, in the kernel): one exit per message.
+ * The VMM copies the bytes out during that exit and logs them as it logs
+ * the serial port's.  A frame outside guest RAM or a count over the page
+ * is ignored, and the VMM says so once.
+ */
+#define DRVBOX_LOG_PFN_PORT		0x0dc0
+#define DRVBOX_LOG_LEN_PORT		0x0dc4
+#define DRVBOX_LOG_PAGE			4096
+
 #endif /* _UAPI_LINUX_DRVBOX_GUEST_H */

@@ -205,13 +205,11 @@ static void console__check_until(void)
 	vmm__end(0, VMM_EXIT_STOPPED, stop_msg);
 }
 
-void console__put(uint8_t c)
+/* One byte of guest output.  console_lock held; may not return (--until). */
+static void console__add(uint8_t c)
 {
-	pthread_mutex_lock(&console_lock);
-	if (c == '\r') {
-		pthread_mutex_unlock(&console_lock);
+	if (c == '\r')
 		return;
-	}
 	line[line_len++] = c;
 	if (c == '\n' || line_len == sizeof(line) - 1) {
 		console__write(line, line_len);
@@ -219,6 +217,22 @@ void console__put(uint8_t c)
 		line_len = 0;
 		console__check_until();	/* may not return */
 	}
+}
+
+void console__put(uint8_t c)
+{
+	pthread_mutex_lock(&console_lock);
+	console__add(c);
+	pthread_mutex_unlock(&console_lock);
+}
+
+void console__puts(const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	pthread_mutex_lock(&console_lock);
+	for (i = 0; i < len; i++)
+		console__add(buf[i]);
 	pthread_mutex_unlock(&console_lock);
 }
 

@@ -134,6 +134,7 @@ void *vmm__gpa(uint64_t gpa, uint64_t len);
 /* console.c: the console log */
 void console__open(void);
 void console__put(uint8_t c);
+void console__puts(const uint8_t *buf, size_t len);
 void console__flush(void);
 void console__start_marker(void);
 void console__end_marker(const char *reason);
@@ -151,6 +152,7 @@ void kvm__open(void);
 void kvm__create_vm(void);
 void kvm__set_memory(void);
 bool kvm__prefault(uint64_t off, uint64_t bytes);
+void *kvm__gpa(uint64_t gpa, uint64_t len);
 void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host);
 void kvm__create_vcpus(void);
 void kvm__setup_boot_regs(void);
@@ -210,6 +212,9 @@ void image__prepare(const char *cmdline, const uint8_t *initrd,
 bool image__restore(void);
 bool image__io(uint16_t port, bool write, uint8_t *data, uint32_t len,
 	       bool *save);
+
+/* log_port.c: the guest's console through a page of its RAM */
+bool log_port__io(uint16_t port, bool write, uint8_t *data, uint32_t len);
 int image__save(const struct vcpu_state *vcpus, unsigned int n);
 void image__guest_died(void);
 
