@@ -68,6 +68,8 @@ struct net_stats {
 	u64 doorbells;		/* queue doorbells the guest rang */
 	u64 irqs;		/* queue vector signals to the guest */
 	u64 copied;		/* frame bytes we copied, both directions */
+	u64 tx_room_waits;	/* TX passes that stopped for guest ring room */
+	u64 rx_buf_waits;	/* RX passes that waited for virtio_net's buffers */
 	u64 mediator_ns;	/* time spent in net_work() passes */
 	u64 tx_queue[NET_MAX_QUEUES];	/* tx_packets by guest queue */
 	u64 rx_queue[NET_MAX_QUEUES];	/* rx_packets by guest queue */

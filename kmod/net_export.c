@@ -603,7 +603,6 @@ void net_status_fill(struct drvbox_domain *d)
 	}
 }
 
-/* One line of /sys/kernel/drvbox/domains/NAME/exports (d->lock held). */
 /* " NAME=a,b,...": @nr counters of @v */
 static void net_sysfs_per_queue(char *buf, ssize_t *n, const char *name,
 				const u64 *v, u32 nr)
@@ -615,10 +614,21 @@ static void net_sysfs_per_queue(char *buf, ssize_t *n, const char *name,
 		*n += sysfs_emit_at(buf, *n, "%s%llu", q ? "," : "", v[q]);
 }
 
+/* What guest queue @gq waits for now (net->lock held). */
+static const char *net_queue_waits(const struct net_queue *gq)
+{
+	if (gq->tx_room_wait && gq->rx_wait_bufs)
+		return "room+bufs";
+	if (gq->tx_room_wait)
+		return "room";
+	return gq->rx_wait_bufs ? "bufs" : "-";
+}
+
+/* One line of /sys/kernel/drvbox/domains/NAME/exports (d->lock held). */
 bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 {
 	struct drvbox_net *net = d->net[i];
-	u32 guest_tx_errors = 0, guest_rx_dropped = 0, ack = 0;
+	u32 guest_tx_errors = 0, guest_rx_dropped = 0, ack = 0, q;
 	struct drvbox_net_settings want;
 	s32 settings_error = 0;
 	struct net_stats st;
@@ -647,7 +657,7 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 	state = net->inc ? "attached" : net->error[0] ? "error" :
 		net->configured ? "waiting" : "new";
 	*n += sysfs_emit_at(buf, *n,
-			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu copied=%llu mediator_us=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d",
+			    "%s host_dev=%s state=%s mac=%pM mtu=%u max_mtu=%u link=%s tx_packets=%llu tx_bytes=%llu tx_dropped=%llu rx_packets=%llu rx_bytes=%llu rx_dropped=%llu carrier_changes=%llu tx_csum=%llu tx_gso=%llu rx_csum_valid=%llu rx_gso=%llu rx_merged=%llu doorbells=%llu irqs=%llu copied=%llu mediator_us=%llu tx_room_waits=%llu rx_buf_waits=%llu guest_tx_errors=%u guest_rx_dropped=%u settings_seq=%u settings_ack=%u settings_error=%d",
 			    d->exports[i].spec,
 			    d->exports[i].host_dev[0] ?
 			    d->exports[i].host_dev : "-", state, want.mac,
@@ -658,13 +668,18 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    st.rx_csum_valid, st.rx_gso, st.rx_merged,
 			    st.doorbells, st.irqs, st.copied,
 			    div_u64(st.mediator_ns, NSEC_PER_USEC),
-			    guest_tx_errors,
+			    st.tx_room_waits, st.rx_buf_waits, guest_tx_errors,
 			    guest_rx_dropped, want.seq, ack,
 			    settings_error);
 	/* the queues: attached, virtio_net's pairs, frames by guest queue */
 	*n += sysfs_emit_at(buf, *n, " queues=%u pairs=%u/%u",
 			    net->nr_gq, READ_ONCE(net->curr_pairs),
 			    net->max_pairs);
+	/* what each guest queue waits for now: TX room, virtio_net's buffers */
+	*n += sysfs_emit_at(buf, *n, " waiting=");
+	for (q = 0; q < net->nr_gq; q++)
+		*n += sysfs_emit_at(buf, *n, "%s%s", q ? "," : "",
+				    net_queue_waits(&net->gq[q]));
 	net_sysfs_per_queue(buf, n, " tx_by_queue=", st.tx_queue,
 			    net->nr_queues);
 	net_sysfs_per_queue(buf, n, " rx_by_queue=", st.rx_queue,

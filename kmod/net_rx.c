@@ -313,6 +313,7 @@ static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
 			if (!ret) {
 				/* its refill's notify() kicks us */
 				gq->rx_wait_bufs = true;
+				net->stats.rx_buf_waits++;
 				break;
 			}
 			__set_bit(p, rx_done);

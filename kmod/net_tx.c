@@ -154,6 +154,8 @@ static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 	while (vdev_avail(&net->vd, vq)) {
 		if (gq) {
 			bad = net_tx_wait_room(gq, &room);
+			if (!bad && !room)
+				net->stats.tx_room_waits++;
 			if (bad || !room)
 				break;	/* the guest's doorbell brings us back */
 		}
