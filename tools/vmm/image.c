@@ -470,7 +470,7 @@ bool image__restore(void)
 {
 	const struct image_extent *ext;
 	const struct vcpu_state *vcpus;
-	uint64_t t0 = vmm__now_ns(), t_map = 0, i, pos;
+	uint64_t t0 = vmm__now_ns(), t_map, i, pos;
 	struct image_header h;
 	struct image_layout l;
 	uint8_t *meta;

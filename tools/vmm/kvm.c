@@ -125,18 +125,6 @@ void kvm__set_memory(void)
 	madvise(vmm.ram, vmm.ram_bytes, MADV_HUGEPAGE);
 }
 
-/* Guest RAM at [gpa, gpa + len) in this process, or NULL if it is not all RAM. */
-void *kvm__gpa(uint64_t gpa, uint64_t len)
-{
-	uint64_t high = vmm.ram_bytes - vmm.ram_low;
-
-	if (gpa < vmm.ram_low && len <= vmm.ram_low - gpa)
-		return vmm.ram + gpa;
-	if (gpa >= GPA_4G && gpa - GPA_4G < high && len <= high - (gpa - GPA_4G))
-		return vmm.ram + vmm.ram_low + (gpa - GPA_4G);
-	return NULL;
-}
-
 /* Map [gpa, gpa + size) in the VM's stage-2 tables now; 0 or -errno. */
 static int kvm__prefault_gpa(uint64_t gpa, uint64_t size)
 {

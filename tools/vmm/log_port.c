@@ -45,7 +45,7 @@ bool log_port__io(uint16_t port, bool write, uint8_t *data, uint32_t len)
 	memcpy(&v, data, sizeof(v));
 	pthread_mutex_lock(&log_lock);
 	if (port == DRVBOX_LOG_PFN_PORT) {
-		log_page = kvm__gpa((uint64_t)v * DRVBOX_LOG_PAGE,
+		log_page = vmm__gpa((uint64_t)v * DRVBOX_LOG_PAGE,
 				    DRVBOX_LOG_PAGE);
 		pthread_mutex_unlock(&log_lock);
 		if (log_page)

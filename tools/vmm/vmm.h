@@ -152,7 +152,6 @@ void kvm__open(void);
 void kvm__create_vm(void);
 void kvm__set_memory(void);
 bool kvm__prefault(uint64_t off, uint64_t bytes);
-void *kvm__gpa(uint64_t gpa, uint64_t len);
 void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host);
 void kvm__create_vcpus(void);
 void kvm__setup_boot_regs(void);
@@ -212,11 +211,11 @@ void image__prepare(const char *cmdline, const uint8_t *initrd,
 bool image__restore(void);
 bool image__io(uint16_t port, bool write, uint8_t *data, uint32_t len,
 	       bool *save);
+int image__save(const struct vcpu_state *vcpus, unsigned int n);
+void image__guest_died(void);
 
 /* log_port.c: the guest's console through a page of its RAM */
 bool log_port__io(uint16_t port, bool write, uint8_t *data, uint32_t len);
-int image__save(const struct vcpu_state *vcpus, unsigned int n);
-void image__guest_died(void);
 
 /* kvm.c: pausing every vCPU, for image__save() */
 uint64_t kvm__cpuid_hash(void);
