@@ -46,11 +46,7 @@ pairs() {
 measure() {
 	local p r out=""
 	for p in 1 2; do
-		if [ -n "${2:-}" ]; then
-			r=$(counted "$2" pairs "$1" "$p") || { echo "$r"; return 1; }
-		else
-			r=$(pairs "$1" "$p") || { echo "$r"; return 1; }
-		fi
+		r=$(counted "${2:-}" pairs "$1" "$p") || { echo "$r"; return 1; }
 		out="$out${out:+, }\"pairs_$p\": $r"
 	done
 	echo "$out"
