@@ -64,7 +64,8 @@ struct blk_seg {
  * @status: the virtio status byte in the host request
  * @segs: data buffers (READ: device-writable; WRITE: device-readable)
  * @start: jiffies when taken from the vring (the timeout runs from here)
- * @posted_at, @posted_ns: when (last) posted to the guest
+ * @queue_ms: how long it waited here before it was (last) posted
+ * @posted_ns: when (last) posted to the guest, ktime_get_ns()
  * @posted: owns slot @slot of guest queue @gq in the current incarnation
  * @replay: was posted to an incarnation that ended
  */
@@ -79,8 +80,8 @@ struct blk_req {
 	u32 nr_segs;
 	struct blk_seg segs[BLK_SEG_MAX];
 	unsigned long start;		/* taken from virtio_blk */
-	unsigned long posted_at;	/* (last) posted to the guest */
-	u64 posted_ns;			/* the same, ktime_get_ns() */
+	u32 queue_ms;
+	u64 posted_ns;
 	bool posted;
 	bool replay;
 	u16 gq;

@@ -205,7 +205,7 @@ static void blk_post(struct drvbox_blk *blk)
 		gq->kick = true;
 		list_del(&req->node);
 		req->posted = true;
-		req->posted_at = jiffies;
+		req->queue_ms = jiffies_to_msecs(jiffies - req->start);
 		req->posted_ns = ktime_get_ns();
 		req->gq = gq - blk->gq;
 		req->slot = s;
@@ -235,15 +235,15 @@ static void blk_post(struct drvbox_blk *blk)
 static void blk_finish(struct drvbox_blk *blk, struct blk_gqueue *gq, u32 s,
 		       struct blk_req *req, const struct drvbox_blk_cpl *c)
 {
-	u32 queue_ms = jiffies_to_msecs(req->posted_at - req->start);
-	u32 guest_ms = jiffies_to_msecs(jiffies - req->posted_at);
+	u64 guest_ns = ktime_get_ns() - req->posted_ns;
 	u8 st = VIRTIO_BLK_S_OK;
 	u32 written = 0;
 
 	/* where a slow request waited: before it was posted, or in the guest */
-	blk->stats.guest_ns += ktime_get_ns() - req->posted_ns;
-	blk->stats.max_queue_ms = max(blk->stats.max_queue_ms, queue_ms);
-	blk->stats.max_guest_ms = max(blk->stats.max_guest_ms, guest_ms);
+	blk->stats.guest_ns += guest_ns;
+	blk->stats.max_queue_ms = max(blk->stats.max_queue_ms, req->queue_ms);
+	blk->stats.max_guest_ms = max_t(u32, blk->stats.max_guest_ms,
+					div_u64(guest_ns, NSEC_PER_MSEC));
 	if (c->status == -EOPNOTSUPP)
 		st = VIRTIO_BLK_S_UNSUPP;
 	else if (c->status)
