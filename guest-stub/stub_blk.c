@@ -17,10 +17,11 @@
  * requests itself.  The hard handler only wakes the queue's IRQ thread,
  * which consumes the requests and submits the slot's own bio for each (no
  * allocation per request).  Why a threaded IRQ: submit_bio() may sleep
- * (waiting for a driver tag, splitting), the thread is per queue so queues never wait for each other,
- * and the core reruns the thread when the vector fires while it runs (no
- * wakeup is lost) without masking the vector -- masking an MSI-X entry is
- * an exit to the VMM on every interrupt, IRQF_ONESHOT would cost two.
+ * (waiting for a driver tag, splitting), the thread is per queue so queues
+ * never wait for each other, and the core reruns the thread when the
+ * vector fires while it runs (no wakeup is lost) without masking the
+ * vector -- masking an MSI-X entry is an exit to the VMM on every
+ * interrupt, IRQF_ONESHOT would cost two.
  *
  * Completions are posted from the bio's end_io, in whatever context the
  * driver completes (hard IRQ, softirq, or the submitting thread): under
