@@ -27,13 +27,6 @@ dmesg_mark
 blk_domain_start $D --driver null_blk "${BLK_DOMAIN_NULL_PARAMS[@]}" \
 	--export blk:nullb0 --mem 512 --cpus 2
 
-bk0_fail() {
-	[ "$(status_field $D incarnation)" = 1 ] ||
-		log "the domain restarted ($(status_field $D last_crash_reason)): null_blk's RAM disk was lost with it"
-	blk_domain_diag $D
-	fail "$1"
-}
-
 # Each phase writes its own 2 MiB region and reads it back verified.
 end=$(( $(date +%s) + SECONDS_TOTAL ))
 phase=0
@@ -48,25 +41,25 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	esac
 	fio_verify "kick$phase" $BLK_DEV --rw=randwrite --bs=4k --offset="$off" \
 		--group_reporting "${args[@]}" ||
-		bk0_fail "fio verify, phase $phase (${args[*]})"
+		null_blk_fail $D "fio verify, phase $phase (${args[*]})"
 	phase=$((phase + 1))
 done
 log "$phase fio phases in ${SECONDS_TOTAL} s: $(blk_exports $D)"
 
 for k in errors timeouts; do
-	[ "$(blk_stat $D $k)" = 0 ] || bk0_fail "$k counted: $(blk_exports $D)"
+	[ "$(blk_stat $D $k)" = 0 ] || null_blk_fail $D "$k counted: $(blk_exports $D)"
 done
 for k in max_queue_ms max_guest_ms; do
 	[ "$(blk_stat $D $k)" -lt 1000 ] ||
-		bk0_fail "a request waited $(blk_stat $D $k) ms ($k): $(blk_exports $D)"
+		null_blk_fail $D "a request waited $(blk_stat $D $k) ms ($k): $(blk_exports $D)"
 done
 # both outcomes of a poll window happened, so both paths were tested
-[ "$(blk_stat $D polls)" -gt 0 ] || bk0_fail "no poll window found work: $(blk_exports $D)"
-[ "$(blk_stat $D poll_misses)" -gt 0 ] || bk0_fail "every poll window found work: $(blk_exports $D)"
+[ "$(blk_stat $D polls)" -gt 0 ] || null_blk_fail $D "no poll window found work: $(blk_exports $D)"
+[ "$(blk_stat $D poll_misses)" -gt 0 ] || null_blk_fail $D "every poll window found work: $(blk_exports $D)"
 expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
 expect_eq incarnation "$(status_field $D incarnation)" 1
 "$DRVBOX" logs $D | grep -q 'waited without an interrupt' &&
-	bk0_fail "the guest's ring watchdog served requests no interrupt announced"
+	null_blk_fail $D "the guest's ring watchdog served requests no interrupt announced"
 blk_domain_stop $D
 trap - EXIT
 kvm_pin_stop

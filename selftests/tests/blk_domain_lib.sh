@@ -70,6 +70,23 @@ blk_domain_diag() {
 	"$DRVBOX" status "$1" 2>&1 | sed 's/^/# status: /'
 }
 
+# null_blk keeps its data in the guest's RAM: a restart loses it, so say so
+# rather than leave a verify error unexplained.  (A restart after a bare
+# triple fault nobody injected makes fail() call the run inconclusive.)
+# null_blk_lost NAME: log it if NAME is past its first incarnation.
+null_blk_lost() {
+	[ "$(status_field "$1" incarnation)" = 1 ] && return 0
+	log "the domain restarted ($(status_field "$1" last_crash_reason)): null_blk's RAM disk was lost with it"
+}
+
+# null_blk_fail NAME WHY: a null_blk domain's test failed: that, why
+# its data may be gone, and what the host and the guest said.
+null_blk_fail() {
+	null_blk_lost "$1"
+	blk_domain_diag "$1"
+	fail "$2"
+}
+
 # The test host runs under TCG, whose handling of cross-modifying code
 # loses the race with the kernel's int3-based text patching: when the last
 # KVM VM goes away (a domain crashing or stopping) KVM drops the

@@ -35,29 +35,17 @@ dmesg_since_mark | grep -q "domain $D: blk:nullb0 ready in incarnation 1: 107374
 ext4_roundtrip $BLK_DEV bn0
 log "ext4: 20 files written, fsck clean, checksums match after remount"
 
-# null_blk keeps its data in the guest's RAM: a restart loses it, so say so
-# rather than leave a verify error unexplained.  (A restart after a bare
-# triple fault nobody injected makes fail() call the run inconclusive.)
-bn0_restarted() {
-	[ "$(status_field $D incarnation)" = 1 ] && return 0
-	log "the domain restarted ($(status_field $D last_crash_reason)): null_blk's RAM disk was lost with it"
-}
-bn0_fio_fail() {
-	bn0_restarted
-	blk_domain_diag $D
-	fail "$1"
-}
 fio_verify rand4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=32 --numjobs=2 \
 	--size=16M --offset=512M --offset_increment=16M --group_reporting ||
-	bn0_fio_fail "fio 4k randwrite verify"
+	null_blk_fail $D "fio 4k randwrite verify"
 fio_verify seq128k $BLK_DEV --rw=write --bs=128k --iodepth=8 --size=32M \
-	--offset=640M || bn0_fio_fail "fio 128k seq verify"
+	--offset=640M || null_blk_fail $D "fio 128k seq verify"
 # Deeper than the export's request table (64 per queue): the rest waits
 # in the host vrings and is taken as entries come back.
 fio_verify deep4k $BLK_DEV --rw=randwrite --bs=4k --iodepth=128 --numjobs=2 \
 	--size=8M --offset=704M --offset_increment=8M --group_reporting ||
-	bn0_fio_fail "fio 4k randwrite verify at iodepth 128"
-bn0_restarted
+	null_blk_fail $D "fio 4k randwrite verify at iodepth 128"
+null_blk_lost $D
 expect_eq "incarnation after fio" "$(status_field $D incarnation)" 1
 [ "$(blk_stat $D table_full)" -ge 1 ] ||
 	fail "iodepth 128 x2 never filled the request table: $(blk_exports $D)"
@@ -82,7 +70,7 @@ expect_eq "non-zero bytes after discard/write-zeroes" "$nz" 0
 log "counters: $(blk_exports $D)"
 [ "$(blk_stat $D errors)" = 0 ] || fail "errors counted: $(blk_exports $D)"
 expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
-bn0_restarted
+null_blk_lost $D
 expect_eq incarnation "$(status_field $D incarnation)" 1
 blk_domain_stop $D
 trap - EXIT

@@ -69,7 +69,7 @@ echo $((LIMIT_MIB << 20)) > $CG/memory.max || fail "memory.max"
 log "memhog $HOG_MIB MiB for ${HOG_SECONDS} s in a cgroup limited to $LIMIT_MIB MiB"
 rc=0
 res=$(sh -c "echo \$\$ > $CG/cgroup.procs && exec $MEMHOG $HOG_MIB $HOG_SECONDS" 2>&1) || rc=$?
-[ $rc = 0 ] || { blk_domain_diag $D; fail "memhog: $res (exit $rc)"; }
+[ $rc = 0 ] || null_blk_fail $D "memhog: $res (exit $rc)"
 out=$(( $(vmstat pswpout) - out0 ))
 in=$(( $(vmstat pswpin) - in0 ))
 log "memhog: $res; pages swapped out $out, in $in: $(blk_exports $D)"
@@ -78,7 +78,7 @@ log "memhog: $res; pages swapped out $out, in $in: $(blk_exports $D)"
 swapoff /dev/"$BLK_DEV" || fail "swapoff /dev/$BLK_DEV"
 
 for k in errors timeouts; do
-	[ "$(blk_stat $D $k)" = 0 ] || { blk_domain_diag $D; fail "$k counted: $(blk_exports $D)"; }
+	[ "$(blk_stat $D $k)" = 0 ] || null_blk_fail $D "$k counted: $(blk_exports $D)"
 done
 expect_eq incarnation "$(status_field $D incarnation)" 1
 expect_eq "VMM pid" "$(status_field $D vmm_pid)" "$vmm"
