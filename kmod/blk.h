@@ -154,6 +154,7 @@ struct drvbox_blk {
 	struct blk_req *reqs;		/* the request table */
 	struct list_head free_reqs;	/* unused entries of reqs */
 	bool starved;			/* a vring waited for a free entry */
+	bool hold;			/* draining: post nothing to this incarnation */
 	struct blk_stats stats;
 	char error[64];			/* last ERROR answer of the guest */
 };
@@ -169,6 +170,8 @@ void blk_guest_running(struct drvbox_domain *d, struct drvbox_inc *inc);
 void blk_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc);
 void blk_doorbell(struct drvbox_domain *d, unsigned int doorbell);
 void blk_status_fill(struct drvbox_domain *d);
+void blk_hold(struct drvbox_domain *d);
+bool blk_drained(struct drvbox_domain *d);
 ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf);
 void blk_violation(struct drvbox_domain *d, struct drvbox_blk *blk,
 		   const char *what);
@@ -182,5 +185,6 @@ void blk_vq_complete(struct drvbox_blk *blk, struct blk_req *req, u8 status,
 void blk_work(struct work_struct *work);
 void blk_fail_waiting(struct drvbox_blk *blk);	/* blk->lock held */
 void blk_detach(struct drvbox_blk *blk);	/* blk->lock held */
+bool blk_in_guest(const struct drvbox_blk *blk);	/* blk->lock held */
 
 #endif /* _DRVBOX_BLK_H */

@@ -556,6 +556,50 @@ static void blk_register_work(struct work_struct *work)
 	mutex_unlock(&d->lock);
 }
 
+/* ---- draining (graceful restart, upgrade) ----------------------- */
+
+/*
+ * d->lock held: post nothing more to the current incarnation; requests
+ * wait on the host until it has been replaced (blk_detach() lets go).
+ */
+void blk_hold(struct drvbox_domain *d)
+{
+	u32 i;
+
+	lockdep_assert_held(&d->lock);
+
+	for (i = 0; i < d->nr_exports; i++) {
+		struct drvbox_blk *blk = d->blk[i];
+
+		if (!blk)
+			continue;
+		mutex_lock(&blk->lock);
+		if (blk->inc)
+			blk->hold = true;
+		mutex_unlock(&blk->lock);
+	}
+}
+
+/* d->lock held: has the guest completed every request it was given? */
+bool blk_drained(struct drvbox_domain *d)
+{
+	bool drained = true;
+	u32 i;
+
+	lockdep_assert_held(&d->lock);
+
+	for (i = 0; i < d->nr_exports && drained; i++) {
+		struct drvbox_blk *blk = d->blk[i];
+
+		if (!blk)
+			continue;
+		mutex_lock(&blk->lock);
+		drained = !blk->inc || !blk_in_guest(blk);
+		mutex_unlock(&blk->lock);
+	}
+	return drained;
+}
+
 /* ---- status ------------------------------------------------------ */
 
 /* d->lock held: host_dev of each export, once virtio_blk made a disk. */
@@ -597,7 +641,8 @@ ssize_t blk_sysfs_show(struct drvbox_domain *d, char *buf)
 		st = blk->stats;
 		host_irqs = blk->vd.interrupts;
 		pending = blk->nr_pending;
-		state = blk->inc ? "attached" : blk->error[0] ? "error" :
+		state = blk->hold ? "draining" : blk->inc ? "attached" :
+			blk->error[0] ? "error" :
 			blk->configured ? "waiting" : "new";
 		mutex_unlock(&blk->lock);
 		n += sysfs_emit_at(buf, n,

@@ -89,6 +89,7 @@ void blk_detach(struct drvbox_blk *blk)
 	memset(blk->gq, 0, sizeof(blk->gq));
 	blk->nr_gq = 0;
 	blk->inc = NULL;
+	blk->hold = false;	/* what was held goes to the next incarnation */
 }
 
 
@@ -173,7 +174,10 @@ static void blk_copy_from_slot(struct drvbox_blk *blk, struct blk_req *req,
 	blk->stats.copied += off;
 }
 
-/* Post what waits, oldest first, into free slots of the current guest. */
+/*
+ * Post what waits, oldest first, into free slots of the current guest;
+ * nothing while the domain drains (blk->hold).
+ */
 static void blk_post(struct drvbox_blk *blk)
 {
 	struct blk_req *req, *n;
@@ -181,6 +185,8 @@ static void blk_post(struct drvbox_blk *blk)
 
 	lockdep_assert_held(&blk->lock);
 
+	if (blk->hold)
+		return;
 	list_for_each_entry_safe(req, n, &blk->waiting, node) {
 		struct blk_gqueue *gq = &blk->gq[req->vq % blk->nr_gq];
 		struct drvbox_blk_req e = {};
@@ -340,9 +346,12 @@ static const char *blk_reap(struct drvbox_blk *blk, struct blk_gqueue *gq,
 
 /* ---- polling (blk->lock held, blk->inc set) ---------------------- */
 
-static bool blk_in_guest(const struct drvbox_blk *blk)
+/* Requests posted to the current incarnation and not completed yet? */
+bool blk_in_guest(const struct drvbox_blk *blk)
 {
 	u32 q;
+
+	lockdep_assert_held(&blk->lock);
 
 	for (q = 0; q < blk->nr_gq; q++)
 		if (blk->gq[q].busy)
@@ -434,7 +443,7 @@ void blk_work(struct work_struct *work)
 	const char *bad = NULL;
 	struct blk_req *req;
 	u64 t0, now, window;
-	bool polling;
+	bool polling, drained;
 	u32 q;
 
 	mutex_lock(&blk->lock);
@@ -486,9 +495,17 @@ again:
 		queue_delayed_work(drvbox_io_wq, &blk->work, HZ / 4);
 	}
 out:
+	/* the domain drains: tell its supervisor when our share is done */
+	drained = blk->hold && !blk_in_guest(blk);
 	blk->stats.mediator_ns += ktime_get_ns() - t0;
 	mutex_unlock(&blk->lock);
 
+	if (drained) {
+		mutex_lock(&d->lock);
+		if (!d->dead)
+			supervisor_kick(d, 0);
+		mutex_unlock(&d->lock);
+	}
 	if (broken) {
 		mutex_lock(&d->lock);
 		if (d->inc == broken)

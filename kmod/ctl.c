@@ -10,8 +10,9 @@
  * outside [A-Za-z0-9_.-]{1,31} starting with a letter or digit, memory or
  * vCPUs out of range, bad spec framing, an unknown crash "how"); ENOENT for
  * an unknown domain; EEXIST for a name in use; ENOSPC for too many domains;
- * EAGAIN for DRVBOX_CRASH on a domain that is not RUNNING; EBUSY for
- * DRVBOX_RESTART on a domain being destroyed.  VMM side: see vmm_file.c.
+ * EAGAIN for DRVBOX_CRASH or DRVBOX_UPGRADE on a domain that is not
+ * RUNNING; EBUSY for DRVBOX_RESTART on a domain being destroyed, and for
+ * DRVBOX_UPGRADE on one being destroyed, drained or upgraded.  VMM side: see vmm_file.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,50 +53,6 @@ static long ctl_get_version(void __user *argp)
 	return 0;
 }
 
-/*
- * The spec: "key=value" strings, each NUL-terminated, back to back; every
- * byte printable, every string non-empty with a known key and a value,
- * exactly one kernel=, at most DRVBOX_MAX_MODULES module= and
- * DRVBOX_MAX_EXPORTS export= (each short enough to report back).
- */
-static bool ctl_spec_valid(const char *spec, u32 len)
-{
-	static const char * const keys[] = {
-		"kernel=", "module=", "param=", "pci=", "export=", "cmdline=",
-	};
-	unsigned int kernels = 0, modules = 0, exports = 0;
-	const char *p = spec, *end = spec + len;
-
-	if (len == 0 || spec[len - 1])
-		return false;
-	while (p < end) {
-		size_t n = strlen(p), i, k;
-
-		if (n == 0)
-			return false;
-		for (i = 0; i < n; i++)
-			if (p[i] < 0x20 || p[i] >= 0x7f)
-				return false;
-		for (k = 0; k < ARRAY_SIZE(keys); k++)
-			if (!strncmp(p, keys[k], strlen(keys[k])))
-				break;
-		if (k == ARRAY_SIZE(keys) || n == strlen(keys[k]))
-			return false;
-		if (k == 0)
-			kernels++;
-		else if (k == 1)
-			modules++;
-		else if (k == 4 && n - strlen(keys[k]) >=
-			 sizeof_field(struct drvbox_export_status, spec))
-			return false;
-		else if (k == 4)
-			exports++;
-		p += n + 1;
-	}
-	return kernels == 1 && modules <= DRVBOX_MAX_MODULES &&
-	       exports <= DRVBOX_MAX_EXPORTS;
-}
-
 static long ctl_create(void __user *argp)
 {
 	struct drvbox_create c;
@@ -113,7 +70,7 @@ static long ctl_create(void __user *argp)
 	spec = vmemdup_user(u64_to_user_ptr(c.spec_ptr), c.spec_len);
 	if (IS_ERR(spec))
 		return PTR_ERR(spec);
-	if (!ctl_spec_valid(spec, c.spec_len)) {
+	if (!spec_valid(spec, c.spec_len)) {
 		kvfree(spec);
 		return -EINVAL;
 	}
@@ -127,11 +84,33 @@ static long ctl_domain_ref(void __user *argp, unsigned int cmd)
 
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
-	if (!domain_name_valid(r.name) || r.flags || r.padding ||
+	if (!domain_name_valid(r.name) || r.padding ||
+	    r.flags & ~(cmd == DRVBOX_RESTART ? DRVBOX_RESTART_F_ALL : 0) ||
 	    !ctl_reserved_zero(r.reserved, ARRAY_SIZE(r.reserved)))
 		return -EINVAL;
 	return cmd == DRVBOX_DESTROY ? domain_destroy(r.name) :
-				       domain_restart(r.name);
+				       domain_restart(r.name, r.flags);
+}
+
+static long ctl_upgrade(void __user *argp)
+{
+	struct drvbox_upgrade u;
+	char *drv;
+
+	if (copy_from_user(&u, argp, sizeof(u)))
+		return -EFAULT;
+	if (!domain_name_valid(u.name) || u.flags ||
+	    !ctl_reserved_zero(u.reserved, ARRAY_SIZE(u.reserved)) ||
+	    u.spec_len == 0 || u.spec_len > DRVBOX_SPEC_MAX)
+		return -EINVAL;
+	drv = vmemdup_user(u64_to_user_ptr(u.spec_ptr), u.spec_len);
+	if (IS_ERR(drv))
+		return PTR_ERR(drv);
+	if (!spec_drivers_valid(drv, u.spec_len)) {
+		kvfree(drv);
+		return -EINVAL;
+	}
+	return domain_upgrade(u.name, drv, u.spec_len);	/* takes over drv */
 }
 
 static long ctl_crash(void __user *argp)
@@ -222,6 +201,8 @@ static long ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ctl_domain_ref(argp, cmd);
 	case DRVBOX_DOMAIN_STATUS:
 		return ctl_status(argp);
+	case DRVBOX_UPGRADE:
+		return ctl_upgrade(argp);
 	case DRVBOX_CRASH:
 		return ctl_crash(argp);
 	case DRVBOX_VMM_ATTACH:

@@ -273,13 +273,15 @@ int domain_destroy(const char *name)
 /**
  * domain_restart() - end the current incarnation and start a new one
  * @name: a valid domain name
+ * @flags: DRVBOX_RESTART_F_*; GRACEFUL drains a RUNNING domain first
+ *	(upgrade.c)
  *
  * A restart asked for is counted in restarts, not crashes, and is not
  * rate-limited.  A FAILED domain gets a fresh try.
  *
  * Return: 0, -ENOENT, -EBUSY if the domain is being destroyed.
  */
-int domain_restart(const char *name)
+int domain_restart(const char *name, u32 flags)
 {
 	struct drvbox_domain *d;
 	int ret = 0;
@@ -299,6 +301,11 @@ int domain_restart(const char *name)
 		d->state = DRVBOX_STATE_RESTARTING;
 		d->need_launch = true;
 		supervisor_kick(d, 0);
+	} else if (flags & DRVBOX_RESTART_F_GRACEFUL &&
+		   d->state == DRVBOX_STATE_RUNNING && d->vmm == VMM_ATTACHED &&
+		   !d->kill_reason[0]) {
+		if (!d->drain_why)
+			upgrade_drain(d, "graceful restart");
 	} else {
 		d->restart_requested = true;
 		supervisor_kill_vmm(d, "restart requested");
@@ -391,6 +398,8 @@ int domain_status(struct drvbox_domain_status *st)
 	st->nr_guest_devs = d->nr_guest_devs;
 	st->nr_exports = d->nr_exports;
 	st->flags = d->flags;
+	st->upgrades = d->upgrades;
+	st->rollbacks = d->rollbacks;
 	if (d->running_since_ns)
 		st->uptime_ms = div_u64(ktime_get_ns() - d->running_since_ns,
 					NSEC_PER_MSEC);

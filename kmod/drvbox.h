@@ -116,8 +116,8 @@ struct drvbox_inc {
  * struct drvbox_domain - a driver domain
  *
  * Immutable after create: @name, @mem_mib, @vcpus, @flags, @restart_limit,
- * @restart_window_s, @spec, @spec_len, @exports, @nr_exports.
- * Everything else is under @lock.
+ * @restart_window_s, @exports, @nr_exports.  Everything else is under
+ * @lock, @spec and @spec_len included: an upgrade replaces them.
  */
 struct drvbox_domain {
 	struct kobject kobj;
@@ -173,6 +173,14 @@ struct drvbox_domain {
 	struct drvbox_net *net[DRVBOX_MAX_EXPORTS];
 	u32 shared_bytes;		/* immutable: BAR 2 incl. queue rings */
 	u32 nr_doorbells;		/* immutable: = vectors, 1 + queues */
+	/* graceful restart and upgrade (upgrade.c) */
+	const char *drain_why;		/* draining: the kill reason after it */
+	unsigned long drain_deadline;	/* jiffies: restart anyway after this */
+	char *old_spec;			/* upgrading: the spec to go back to */
+	u32 old_spec_len;
+	u32 upgrade_inc;		/* the first incarnation on the new spec */
+	u32 upgrades;
+	u32 rollbacks;
 };
 
 static inline struct drvbox_domain *to_domain(struct kobject *kobj)
@@ -200,7 +208,7 @@ int guest_ram_mmap(struct drvbox_inc *inc, struct vm_area_struct *vma);
 
 int domain_create(const struct drvbox_create *c, char *spec);
 int domain_destroy(const char *name);
-int domain_restart(const char *name);
+int domain_restart(const char *name, u32 flags);
 int domain_crash(const char *name, u32 how);
 int domain_post_command(struct drvbox_domain *d, u32 cmd);
 int domain_status(struct drvbox_domain_status *st);
@@ -210,6 +218,20 @@ void domain_put(struct drvbox_domain *d);
 void domain_finalize(struct drvbox_domain *d);
 bool domain_name_valid(const char *name);
 const char *domain_state_word(enum drvbox_state state);
+
+/* spec.c: the domain spec's framing */
+bool spec_valid(const char *spec, u32 len);
+bool spec_drivers_valid(const char *spec, u32 len);
+char *spec_with_drivers(const char *spec, u32 len, const char *drv,
+			u32 drv_len, u32 *out_len);
+
+/* upgrade.c: graceful restarts and driver upgrades */
+int domain_upgrade(const char *name, char *drv, u32 drv_len);
+void upgrade_drain(struct drvbox_domain *d, const char *why);
+void upgrade_watch(struct drvbox_domain *d);
+void upgrade_running(struct drvbox_domain *d);
+bool upgrade_rollback(struct drvbox_domain *d, const char *why);
+bool upgrade_in_trial(const struct drvbox_domain *d);
 
 /* supervisor.c: launching and watching VMMs */
 extern unsigned int heartbeat_ms;

@@ -161,9 +161,13 @@ static bool guest_read_devs(struct drvbox_domain *d,
 	return true;
 }
 
-/* The guest says a module failed: FAILED, naming the first failed one. */
+/*
+ * The guest says a module failed: FAILED, naming the first failed one;
+ * on an upgrade's trial, the end of the incarnation (which rolls back).
+ */
 static void guest_module_failed(struct drvbox_domain *d)
 {
+	char why[DRVBOX_MSG_LEN] = "a module failed to load in the guest";
 	const char *text;
 	u32 i;
 
@@ -174,13 +178,17 @@ static void guest_module_failed(struct drvbox_domain *d)
 			continue;
 		text = guest_errno_text(-m->error);
 		if (text)
-			supervisor_fail(d, "module %s: %s", m->name, text);
+			snprintf(why, sizeof(why), "module %s: %s", m->name, text);
 		else
-			supervisor_fail(d, "module %s: error %d", m->name, m->error);
-		goto kill;
+			snprintf(why, sizeof(why), "module %s: error %d",
+				 m->name, m->error);
+		break;
 	}
-	supervisor_fail(d, "a module failed to load in the guest");
-kill:
+	if (upgrade_in_trial(d)) {
+		supervisor_kill_vmm(d, why);
+		return;
+	}
+	supervisor_fail(d, "%s", why);
 	supervisor_kill_vmm(d, "module failed to load");
 }
 
@@ -249,6 +257,7 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		d->heartbeat_jiffies = jiffies;
 		pr_info("domain %s: incarnation %u running after %u ms\n",
 			d->name, d->incarnation, d->boot_ms);
+		upgrade_running(d);
 		wake_up_all(&d->wq);
 		blk_guest_running(d, inc);
 	} else if (state == DRVBOX_GUEST_MODULE_FAILED) {

@@ -271,6 +271,7 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 	supervisor_drop_vmm(d);
 	d->running_since_ns = 0;
 	d->kill_reason[0] = '\0';
+	d->drain_why = NULL;	/* what it held goes to the next one */
 	wake_up_all(&d->wq);
 	pr_info("domain %s: incarnation %u ended: %s\n", d->name,
 		d->incarnation, why);
@@ -287,6 +288,8 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 		supervisor_kick(d, 0);
 		return;
 	}
+	if (upgrade_rollback(d, why))
+		return;
 	if (d->state == DRVBOX_STATE_FAILED)
 		return;
 
@@ -359,7 +362,7 @@ static unsigned long supervisor_period(struct drvbox_domain *d)
 	unsigned int ms = DRVBOX_TICK_MS;
 
 	if (d->state == DRVBOX_STATE_RUNNING && !d->stop_requested &&
-	    !d->kill_reason[0])
+	    !d->kill_reason[0] && !d->drain_why)
 		ms = clamp(READ_ONCE(heartbeat_timeout_ms) / 4, ms,
 			   DRVBOX_RUNNING_TICK_MAX_MS);
 	return msecs_to_jiffies(ms);
@@ -394,6 +397,7 @@ static void supervisor_watch(struct drvbox_domain *d)
 	}
 	if (d->state == DRVBOX_STATE_RUNNING && !d->kill_reason[0])
 		supervisor_liveness(d, now);
+	upgrade_watch(d);
 }
 
 /**

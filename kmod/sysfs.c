@@ -111,6 +111,7 @@ static void domain_release(struct kobject *kobj)
 	struct drvbox_domain *d = to_domain(kobj);
 
 	kvfree(d->spec);
+	kvfree(d->old_spec);
 	kfree(d);
 }
 

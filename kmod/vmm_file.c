@@ -210,19 +210,36 @@ static long vmm_get_spec(struct drvbox_inc *inc, void __user *argp)
 {
 	struct drvbox_domain *d = inc->dom;
 	struct drvbox_vmm_spec s;
+	char *spec;
+	long ret;
+	u32 len;
 
 	if (copy_from_user(&s, argp, sizeof(s)))
 		return -EFAULT;
 	if (s.padding || !vmm_zero(s.reserved, sizeof(s.reserved)))
 		return -EINVAL;
-	if (s.len < d->spec_len)
-		return -ERANGE;
-	if (copy_to_user(u64_to_user_ptr(s.ptr), d->spec, d->spec_len))
-		return -EFAULT;
-	s.len = d->spec_len;
+	/* a copy: an upgrade may replace d->spec meanwhile */
+	mutex_lock(&d->lock);
+	len = d->spec_len;
+	spec = kvmalloc(len, GFP_KERNEL);
+	if (spec)
+		memcpy(spec, d->spec, len);
+	mutex_unlock(&d->lock);
+	if (!spec)
+		return -ENOMEM;
+	ret = -ERANGE;
+	if (s.len < len)
+		goto out;
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(s.ptr), spec, len))
+		goto out;
+	s.len = len;
 	if (copy_to_user(argp, &s, sizeof(s)))
-		return -EFAULT;
-	return 0;
+		goto out;
+	ret = 0;
+out:
+	kvfree(spec);
+	return ret;
 }
 
 static void vmm_put_eventfds(struct drvbox_inc *inc)

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define DRVBOX_API_VERSION	1
+#define DRVBOX_API_VERSION	2	/* 2: DRVBOX_UPGRADE, graceful restart */
 
 #define DRVBOX_DEV_NAME		"drvbox"
 #define DRVBOX_DEV_PATH		"/dev/" DRVBOX_DEV_NAME
@@ -103,10 +103,19 @@ struct drvbox_create {
 	__u64 reserved[4];
 };
 
+/* struct drvbox_domain_ref.flags of DRVBOX_RESTART (API 2) */
+#define DRVBOX_RESTART_F_GRACEFUL	(1U << 0)	/* drain, then restart */
+#define DRVBOX_RESTART_F_ALL		DRVBOX_RESTART_F_GRACEFUL
+
 /**
  * struct drvbox_domain_ref - names a domain (DRVBOX_DESTROY, DRVBOX_RESTART)
  * @name: domain name
- * @flags: must be zero
+ * @flags: DRVBOX_DESTROY: must be zero; DRVBOX_RESTART: DRVBOX_RESTART_F_*.
+ *	A graceful restart first holds new block requests on the host and
+ *	waits (module parameter drain_timeout_ms at most) until the guest
+ *	has completed the ones it has, then restarts; what was held goes to
+ *	the next incarnation, as after a crash.  Only a RUNNING domain
+ *	drains; otherwise the flag is ignored.
  * @padding: must be zero
  * @reserved: must be zero
  */
@@ -114,6 +123,34 @@ struct drvbox_domain_ref {
 	char name[DRVBOX_NAME_LEN];
 	__u32 flags;
 	__u32 padding;
+	__u64 reserved[2];
+};
+
+/**
+ * struct drvbox_upgrade - DRVBOX_UPGRADE argument (API 2)
+ * @name: domain name; must be RUNNING
+ * @flags: must be zero
+ * @spec_len: bytes at @spec_ptr including the final NUL, <= DRVBOX_SPEC_MAX
+ * @spec_ptr: the new drivers, framed as struct drvbox_create's spec but
+ *	with only "module=" (at least one) and "param=" strings.  They
+ *	replace every module= and param= of the domain's spec; the rest
+ *	(kernel, PCI devices, exports, command line) stays.
+ * @reserved: must be zero
+ *
+ * The domain drains (a graceful restart) and its next incarnation loads
+ * the new drivers; the exports' host devices stay, and held or in-flight
+ * block requests are replayed to it.  Should that incarnation end before
+ * it is RUNNING (a module that fails to load, a driver that crashes or
+ * does not export in time), the domain goes back to the previous spec
+ * and restarts once more: struct drvbox_domain_status.rollbacks counts
+ * it and last_crash_reason says why.  EAGAIN: the domain is not RUNNING;
+ * EBUSY: being stopped, or an upgrade or graceful restart is under way.
+ */
+struct drvbox_upgrade {
+	char name[DRVBOX_NAME_LEN];
+	__u32 flags;
+	__u32 spec_len;
+	__u64 spec_ptr;
 	__u64 reserved[2];
 };
 
@@ -212,6 +249,8 @@ struct drvbox_export_status {
  * @modules: the guest's report on each requested module
  * @guest_devs: block and net devices the guest stub found
  * @exports: the domain's exports
+ * @upgrades: upgrades completed: the new drivers reached RUNNING (API 2)
+ * @rollbacks: upgrades undone: back on the previous drivers (API 2)
  * @reserved: zero
  */
 struct drvbox_domain_status {
@@ -236,7 +275,9 @@ struct drvbox_domain_status {
 	struct drvbox_module_status modules[DRVBOX_MAX_MODULES];
 	struct drvbox_guest_dev guest_devs[DRVBOX_MAX_GUEST_DEVS];
 	struct drvbox_export_status exports[DRVBOX_MAX_EXPORTS];
-	__u64 reserved[8];
+	__u32 upgrades;
+	__u32 rollbacks;
+	__u64 reserved[7];
 };
 
 /**
@@ -373,6 +414,7 @@ struct drvbox_vmm_report {
 #define DRVBOX_DOMAIN_STATUS	_IOWR(DRVBOX_IOCTL_MAGIC, 0x12, struct drvbox_domain_status)
 #define DRVBOX_RESTART		_IOW(DRVBOX_IOCTL_MAGIC, 0x13, struct drvbox_domain_ref)
 #define DRVBOX_CRASH		_IOW(DRVBOX_IOCTL_MAGIC, 0x14, struct drvbox_crash)
+#define DRVBOX_UPGRADE		_IOW(DRVBOX_IOCTL_MAGIC, 0x15, struct drvbox_upgrade)
 
 /* 0x20-0x2f: the VMM of one incarnation */
 #define DRVBOX_VMM_ATTACH	_IOWR(DRVBOX_IOCTL_MAGIC, 0x20, struct drvbox_vmm_attach)

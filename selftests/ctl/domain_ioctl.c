@@ -109,6 +109,11 @@ static void test_refs(void)
 	r.padding = 1;
 	TAP_EXPECT_ERRNO("restart_padding", ioctl(fd, DRVBOX_RESTART, &r), EINVAL);
 	r.padding = 0;
+	r.flags = DRVBOX_RESTART_F_GRACEFUL;
+	TAP_EXPECT_ERRNO("destroy_graceful", ioctl(fd, DRVBOX_DESTROY, &r), EINVAL);
+	r.flags = DRVBOX_RESTART_F_ALL + 1;
+	TAP_EXPECT_ERRNO("restart_unknown_flag", ioctl(fd, DRVBOX_RESTART, &r), EINVAL);
+	r.flags = 0;
 	r.reserved[1] = 1;
 	TAP_EXPECT_ERRNO("destroy_reserved", ioctl(fd, DRVBOX_DESTROY, &r), EINVAL);
 
@@ -116,9 +121,9 @@ static void test_refs(void)
 	strcpy(st.name, "no-such-domain");
 	TAP_EXPECT_ERRNO("status_unknown", ioctl(fd, DRVBOX_DOMAIN_STATUS, &st), ENOENT);
 	strcpy(st.name, DOM);
-	st.reserved[7] = 1;
+	st.reserved[6] = 1;
 	TAP_EXPECT_ERRNO("status_reserved", ioctl(fd, DRVBOX_DOMAIN_STATUS, &st), EINVAL);
-	st.reserved[7] = 0;
+	st.reserved[6] = 0;
 	strcpy(st.name, "a\x01");
 	TAP_EXPECT_ERRNO("status_bad_name", ioctl(fd, DRVBOX_DOMAIN_STATUS, &st), EINVAL);
 
@@ -147,6 +152,51 @@ static void test_refs(void)
 		   !strcmp(names[0], DOM), "list_one",
 		   "expected count >= 1 and %s first, got count %u name %.32s",
 		   DOM, l.count, names[0]);
+}
+
+/* DRVBOX_UPGRADE of DOM (never RUNNING here) with the spec @spec (@len). */
+static int upgrade(const char *name, const void *spec, unsigned int len)
+{
+	struct drvbox_upgrade u;
+
+	memset(&u, 0, sizeof(u));
+	strcpy(u.name, name);
+	u.spec_len = len;
+	u.spec_ptr = (uintptr_t)spec;
+	return ioctl(fd, DRVBOX_UPGRADE, &u);
+}
+
+static void test_upgrade(void)
+{
+	static const char good[] = "module=e1000e\0param=e1000e.IntMode=1";
+	static const char no_module[] = "param=e1000e.IntMode=1";
+	static const char kernel[] = "module=e1000e\0kernel=/boot/vmlinuz";
+	static const char export[] = "module=e1000e\0export=net:eth0";
+	static const char unknown[] = "module=e1000e\0colour=blue";
+	struct drvbox_upgrade u;
+
+	TAP_EXPECT_ERRNO("upgrade_unknown", upgrade("no-such-domain", good, sizeof(good)), ENOENT);
+	TAP_EXPECT_ERRNO("upgrade_not_running", upgrade(DOM, good, sizeof(good)), EAGAIN);
+	TAP_EXPECT_ERRNO("upgrade_len_0", upgrade(DOM, good, 0), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_len_max", upgrade(DOM, good, DRVBOX_SPEC_MAX + 1), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_unterminated", upgrade(DOM, good, sizeof(good) - 1), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_no_module", upgrade(DOM, no_module, sizeof(no_module)), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_kernel", upgrade(DOM, kernel, sizeof(kernel)), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_export", upgrade(DOM, export, sizeof(export)), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_unknown_key", upgrade(DOM, unknown, sizeof(unknown)), EINVAL);
+	TAP_EXPECT_ERRNO("upgrade_bad_pointer", upgrade(DOM, (void *)16, 8), EFAULT);
+	memset(&u, 0, sizeof(u));
+	strcpy(u.name, DOM);
+	u.spec_len = sizeof(good);
+	u.spec_ptr = (uintptr_t)good;
+	u.flags = 1;
+	TAP_EXPECT_ERRNO("upgrade_flags", ioctl(fd, DRVBOX_UPGRADE, &u), EINVAL);
+	u.flags = 0;
+	u.reserved[1] = 1;
+	TAP_EXPECT_ERRNO("upgrade_reserved", ioctl(fd, DRVBOX_UPGRADE, &u), EINVAL);
+	u.reserved[1] = 0;
+	strcpy(u.name, "a b");
+	TAP_EXPECT_ERRNO("upgrade_bad_name", ioctl(fd, DRVBOX_UPGRADE, &u), EINVAL);
 }
 
 /* Wait until the domain's VMM has been launched; returns its incarnation. */
@@ -278,6 +328,7 @@ int main(void)
 	}
 	test_create();
 	test_refs();
+	test_upgrade();
 	test_vmm();
 	printf("1..%d\n", tap_n);	/* plan at the end: counted as run */
 	return tap_exit();
