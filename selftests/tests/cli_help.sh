@@ -22,14 +22,14 @@ expect() {
 expect 0 "$DRVBOX" --help
 grep -q '^Usage: drvbox COMMAND' /tmp/cli.out || fail "drvbox --help has no Usage line"
 cp /tmp/cli.out /tmp/cli.help
-for c in run ls status logs stop restart crash version; do
+for c in run ls status logs stop restart upgrade crash version; do
 	grep -qE "^  $c " /tmp/cli.help || fail "drvbox --help does not list '$c'"
 	expect 0 "$DRVBOX" "$c" --help
 	grep -q "^Usage: drvbox $c" /tmp/cli.out ||
 		fail "drvbox $c --help: no 'Usage: drvbox $c' line"
 	[ -s /tmp/cli.err ] && fail "drvbox $c --help wrote to stderr"
 done
-log "--help of drvbox and its 8 commands"
+log "--help of drvbox and its 9 commands"
 
 expect 2 "$DRVBOX"
 expect 2 "$DRVBOX" frobnicate
@@ -48,6 +48,17 @@ expect 2 "$DRVBOX" status a b
 expect 2 "$DRVBOX" logs
 expect 2 "$DRVBOX" stop
 expect 2 "$DRVBOX" restart
+expect 2 "$DRVBOX" restart a --timeout
+expect 2 "$DRVBOX" restart a --timeout=0
+expect 2 "$DRVBOX" restart a --graceful b
+expect 2 "$DRVBOX" restart a --soon
+grep -q "unknown option '--soon'" /tmp/cli.err || fail "restart --soon: $(cat /tmp/cli.err)"
+expect 2 "$DRVBOX" upgrade
+expect 2 "$DRVBOX" upgrade a
+grep -q -- '--driver is required' /tmp/cli.err || fail "upgrade without --driver: $(cat /tmp/cli.err)"
+expect 2 "$DRVBOX" upgrade a b --driver x
+expect 2 "$DRVBOX" upgrade a --driver x --timeout soon
+expect 2 "$DRVBOX" upgrade 'a b' --driver x
 expect 2 "$DRVBOX" crash a
 expect 2 "$DRVBOX" crash a --how explode
 grep -q 'expected panic, oops, hang or vmm-kill' /tmp/cli.err || fail "crash --how explode: $(cat /tmp/cli.err)"

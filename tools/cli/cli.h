@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "drvbox.h"
 
@@ -27,6 +28,20 @@ int ctl_ref(int fd, unsigned long req, const char *req_name,
 	    const char *name);
 int ctl_list(int fd, char (**names)[DRVBOX_NAME_LEN], unsigned int *count);
 
+/* spec.c: the domain spec ("key=value\0" strings back to back) */
+struct spec {
+	char *buf;
+	size_t len;
+};
+
+int spec_add(struct spec *s, const char *key, const char *value);
+int check_driver(const char *drv, struct spec *spec);
+int check_param(const char *p, struct spec *spec);
+bool ends_with(const char *s, const char *suffix);
+bool chars_in(const char *s, const char *extra);
+ssize_t read_head(const char *what, const char *path, void *buf, size_t len);
+int existing_file(const char *what, const char *path, char *abs);
+
 /* util.c */
 bool name_valid(const char *name);
 int check_name(const char *name);
@@ -40,8 +55,18 @@ bool is_help(const char *arg);
 void sleep_ms(unsigned int ms);
 void catch_interrupts(void);
 extern volatile int interrupted;
+/* what wait_running() saw; < 0 if the status ioctl failed (said why) */
+enum wait_result {
+	WAIT_RUNNING,		/* RUNNING at min_incarnation or later */
+	WAIT_FAILED,		/* FAILED */
+	WAIT_TIMEOUT,		/* neither within the time given */
+	WAIT_INTERRUPTED,	/* SIGINT or SIGTERM */
+};
+
 int wait_running(int fd, const char *name, unsigned int min_incarnation,
 		 unsigned int timeout_s, struct drvbox_domain_status *st);
+int restart_wait(int fd, const char *name, unsigned int old,
+		 unsigned long timeout_s, struct drvbox_domain_status *st);
 void print_failure(const char *name, const struct drvbox_domain_status *st);
 
 /* passthrough.c */
@@ -62,5 +87,6 @@ int cmd_logs(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_crash(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 #endif

@@ -71,33 +71,6 @@ static void run_usage(FILE *out)
 		RUN_DEFAULT_MEM_MIB, DRVBOX_MAX_VCPUS, DRVBOX_DEFAULT_TIMEOUT_S);
 }
 
-/* The spec: "key=value\0" strings back to back (uapi/drvbox.h). */
-struct spec {
-	char *buf;
-	size_t len;
-};
-
-static int spec_add(struct spec *s, const char *key, const char *value)
-{
-	size_t n = strlen(key) + 1 + strlen(value) + 1;
-	char *nbuf;
-
-	if (s->len + n > DRVBOX_SPEC_MAX) {
-		fprintf(stderr, "drvbox: the domain's configuration is over "
-			"%d bytes\n", DRVBOX_SPEC_MAX);
-		return -1;
-	}
-	nbuf = realloc(s->buf, s->len + n);
-	if (!nbuf) {
-		fprintf(stderr, "drvbox: out of memory\n");
-		return -1;
-	}
-	s->buf = nbuf;
-	snprintf(s->buf + s->len, n, "%s=%s", key, value);
-	s->len += n;
-	return 0;
-}
-
 struct run_opts {
 	const char *name;
 	const char *drivers[RUN_MAX_DRIVERS];
@@ -119,104 +92,6 @@ struct run_opts {
 	bool detach;
 	const char *cmdline;
 };
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
-static bool chars_in(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
-/* Read the first bytes of a file; -1 with a message naming @what. */
-static ssize_t read_head(const char *what, const char *path, void *buf,
-			 size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		fprintf(stderr, "drvbox: %s %s: %s\n", what, path,
-			strerror(errno));
-		return -1;
-	}
-	n = pread(fd, buf, len, 0);
-	if (n < 0)
-		fprintf(stderr, "drvbox: %s %s: read: %s\n", what, path,
-			strerror(errno));
-	close(fd);
-	return n;
-}
-
-/* An existing regular file, made absolute into @abs (PATH_MAX bytes). */
-static int existing_file(const char *what, const char *path, char *abs)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) < 0) {
-		fprintf(stderr, "drvbox: %s %s: %s\n", what, path,
-			strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "drvbox: %s %s: not a regular file\n", what,
-			path);
-		return -1;
-	}
-	if (!realpath(path, abs)) {
-		fprintf(stderr, "drvbox: %s %s: realpath: %s\n", what, path,
-			strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * A driver is a file if it looks like a path (a '/' or a .ko/.ko.xz
- * suffix); otherwise it is a module name for the VMM to resolve in the
- * guest kernel's modules.dep.
- */
-static int check_driver(const char *drv, struct spec *spec)
-{
-	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
-	unsigned char head[18];
-	char abs[PATH_MAX];
-	ssize_t n;
-	bool xz = ends_with(drv, ".ko.xz");
-
-	if (!strchr(drv, '/') && !ends_with(drv, ".ko") && !xz) {
-		if (!chars_in(drv, "_-") ||
-		    strlen(drv) >= sizeof(((struct drvbox_module_status *)0)->name) - 3) {
-			fprintf(stderr, "drvbox: --driver %s: neither a module "
-				"name nor a path to a .ko file\n", drv);
-			return -1;
-		}
-		return spec_add(spec, "module", drv);
-	}
-	if (existing_file("--driver", drv, abs) < 0)
-		return -1;
-	n = read_head("--driver", abs, head, sizeof(head));
-	if (n < 0)
-		return -1;
-	if (xz ? (n < 6 || memcmp(head, xz_magic, 6)) :
-	    (!ends_with(drv, ".ko") || n < 18 || memcmp(head, "\177ELF", 4) ||
-	     head[16] != 1 /* ET_REL */ || head[17] != 0)) {
-		fprintf(stderr, "drvbox: --driver %s: not a kernel module "
-			"(expected an ELF .ko or an xz-compressed .ko.xz)\n",
-			drv);
-		return -1;
-	}
-	return spec_add(spec, "module", abs);
-}
 
 /*
  * [DDDD:]BB:DD.F, present in sysfs, not used by the host or another
@@ -250,31 +125,6 @@ static int check_pci(int fd, const char *name, const char *bdf,
 	if (passthrough_check(fd, name, full) < 0)
 		return -1;
 	return spec_add(spec, "pci", full);
-}
-
-/* MODULE.KEY=VALUE; the VMM writes it to a space-separated line. */
-static int check_param(const char *p, struct spec *spec)
-{
-	const char *dot = strchr(p, '.'), *eq = strchr(p, '=');
-	char mod[64], key[128];
-	const char *c;
-	bool ok = dot && eq && dot < eq && dot > p && eq > dot + 1 &&
-		  (size_t)(dot - p) < sizeof(mod) &&
-		  (size_t)(eq - dot - 1) < sizeof(key);
-
-	if (ok) {
-		snprintf(mod, sizeof(mod), "%.*s", (int)(dot - p), p);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
-		ok = chars_in(mod, "_-") && chars_in(key, "_-.");
-		for (c = eq + 1; ok && *c; c++)
-			ok = *c > ' ' && *c < 0x7f;
-	}
-	if (!ok) {
-		fprintf(stderr, "drvbox: malformed --param '%s': expected "
-			"MODULE.KEY=VALUE (no spaces)\n", p);
-		return -1;
-	}
-	return spec_add(spec, "param", p);
 }
 
 static int check_export(const char *e, struct spec *spec)
@@ -622,21 +472,21 @@ int cmd_run(int argc, char **argv)
 	catch_interrupts();
 	ret = EXIT_FAIL;
 	switch (wait_running(fd, o.name, 1, timeout_s, &st)) {
-	case 0:
+	case WAIT_RUNNING:
 		printf("%s: running (boot %u ms)\n", o.name, st.boot_ms);
 		ret = EXIT_OK;
 		break;
-	case 1:
+	case WAIT_FAILED:
 		print_failure(o.name, &st);
 		run_destroy(fd, o.name);
 		break;
-	case 2:
+	case WAIT_TIMEOUT:
 		fprintf(stderr, "drvbox: %s did not start within %lu s (state "
 			"%s); see %s/%s/console.log\n", o.name, timeout_s,
 			state_name(st.state), DRVBOX_RUN_DIR, o.name);
 		run_destroy(fd, o.name);
 		break;
-	case 3:
+	case WAIT_INTERRUPTED:
 		fprintf(stderr, "drvbox: interrupted while %s was starting\n",
 			o.name);
 		run_destroy(fd, o.name);

@@ -44,6 +44,8 @@ static void status_text(const struct drvbox_domain_status *st)
 	printf("incarnation:   %u\n", st->incarnation);
 	printf("restarts:      %u\n", st->restarts);
 	printf("crashes:       %u\n", st->crashes);
+	printf("upgrades:      %u (%u rolled back)\n", st->upgrades,
+	       st->rollbacks);
 	if (st->boot_ms)
 		printf("boot time:     %u ms\n", st->boot_ms);
 	else
@@ -103,11 +105,12 @@ static void status_json(const struct drvbox_domain_status *st)
 	printf("{\"name\": ");
 	json_string(stdout, st->name);
 	printf(", \"state\": \"%s\", \"incarnation\": %u, \"restarts\": %u, "
-	       "\"crashes\": %u, \"boot_ms\": %u, \"uptime_ms\": %llu, "
+	       "\"crashes\": %u, \"upgrades\": %u, \"rollbacks\": %u, "
+	       "\"boot_ms\": %u, \"uptime_ms\": %llu, "
 	       "\"mem_mib\": %u, \"mem_kib\": %u, \"vcpus\": %u, "
 	       "\"vmm_pid\": %d, \"no_restart\": %s, \"last_crash_reason\": ",
 	       state_name(st->state), st->incarnation, st->restarts,
-	       st->crashes, st->boot_ms, (unsigned long long)st->uptime_ms,
+	       st->crashes, st->upgrades, st->rollbacks, st->boot_ms, (unsigned long long)st->uptime_ms,
 	       st->mem_mib, st->mem_kib, st->vcpus, st->vmm_pid,
 	       st->flags & DRVBOX_CREATE_F_NO_RESTART ? "true" : "false");
 	json_string(stdout, st->last_crash_reason);

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "logs",	cmd_logs,	"print (or follow) a domain's guest console" },
 	{ "stop",	cmd_stop,	"stop and remove a domain" },
 	{ "restart",	cmd_restart,	"restart a domain and wait until it runs" },
+	{ "upgrade",	cmd_upgrade,	"replace a running domain's drivers, no I/O lost" },
 	{ "crash",	cmd_crash,	"crash a domain on purpose (testing recovery)" },
 	{ "version",	cmd_version,	"show the tool's and drvbox.ko's API versions" },
 };

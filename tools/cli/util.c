@@ -182,14 +182,14 @@ int wait_running(int fd, const char *name, unsigned int min_incarnation,
 			return -1;
 		}
 		if (st->state == DRVBOX_STATE_FAILED)
-			return 1;
+			return WAIT_FAILED;
 		if (st->state == DRVBOX_STATE_RUNNING &&
 		    st->incarnation >= min_incarnation)
-			return 0;
+			return WAIT_RUNNING;
 		if (interrupted)
-			return 3;
+			return WAIT_INTERRUPTED;
 		if (now_ms() >= deadline)
-			return 2;
+			return WAIT_TIMEOUT;
 		sleep_ms(100);
 	}
 }
