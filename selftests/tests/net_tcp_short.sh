@@ -20,7 +20,7 @@ cli_need_domains
 command -v iperf3 >/dev/null || skip "iperf3 is not installed (scripts/install-deps)"
 host_module virtio_net || skip "virtio_net not available"
 
-RUNS=4
+RUNS=${NET_TCP_RUNS:-4}	# more to hunt a rare stall
 SECS=3
 nic_pair
 NS=drvbox-ntc
