@@ -66,6 +66,8 @@ struct stub_dev {
 	size_t shared_len;
 	struct drvbox_shared_host *host;
 	struct drvbox_shared_guest *guest;
+	void *drivers;			/* BAR 4: the drivers area */
+	size_t drivers_len;
 	u32 nr_doorbells;
 	u32 nr_vectors;
 	u32 heartbeat_ms;

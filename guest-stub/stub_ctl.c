@@ -18,6 +18,9 @@
  * Each accepted line updates page 1 of the shared area and rings the control
  * doorbell.  Anything else fails with EINVAL and changes nothing.
  *
+ * read() and pread() give the drivers area (BAR 4, uapi/drvbox_guest.h)
+ * as the VMM wrote it; init loads its modules from there.
+ *
  * There is one drvbox device per guest, so there is one misc device; it
  * reaches the device through stub_ctl_dev, which remove clears (under
  * stub_ctl_lock) before the device goes away.
@@ -222,8 +225,25 @@ static ssize_t stub_ctl_write(struct file *file, const char __user *buf,
 	return ret ? ret : count;
 }
 
+static ssize_t stub_ctl_read(struct file *file, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&stub_ctl_lock);
+	if (!stub_ctl_dev)
+		ret = -ENODEV;
+	else
+		ret = simple_read_from_buffer(buf, count, ppos,
+					      stub_ctl_dev->drivers,
+					      stub_ctl_dev->drivers_len);
+	mutex_unlock(&stub_ctl_lock);
+	return ret;
+}
+
 static const struct file_operations stub_ctl_fops = {
 	.owner		= THIS_MODULE,
+	.read		= stub_ctl_read,
 	.write		= stub_ctl_write,
 	.llseek		= noop_llseek,
 };

@@ -115,7 +115,42 @@ static int stub_map_bar2(struct stub_dev *sd)
 	return 0;
 }
 
-/* Map and check both BARs; everything is device-managed. */
+/*
+ * The drivers area is VMM memory behind BAR 4, mapped like BAR 2.  Its
+ * bytes go to init unchecked: init checks them (uapi/drvbox_guest.h).
+ */
+static int stub_map_bar4(struct stub_dev *sd)
+{
+	struct pci_dev *pdev = sd->pdev;
+	resource_size_t start = pci_resource_start(pdev, 4);
+	resource_size_t len = pci_resource_len(pdev, 4);
+	unsigned long flags = pci_resource_flags(pdev, 4);
+	void *area;
+
+	if (!(flags & IORESOURCE_MEM) || !(flags & IORESOURCE_MEM_64) ||
+	    !(flags & IORESOURCE_PREFETCH) || len != DRVBOX_DRIVERS_BAR_SIZE) {
+		dev_err(&pdev->dev,
+			"BAR 4 is not a 64-bit prefetchable memory BAR of %u bytes\n",
+			DRVBOX_DRIVERS_BAR_SIZE);
+		return -ENODEV;
+	}
+	if (!devm_request_mem_region(&pdev->dev, start, len,
+				     "drvbox_stub drivers")) {
+		dev_err(&pdev->dev, "BAR 4 is busy\n");
+		return -EBUSY;
+	}
+	area = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
+	if (IS_ERR(area)) {
+		dev_err(&pdev->dev, "cannot map the drivers area: %ld\n",
+			PTR_ERR(area));
+		return PTR_ERR(area);
+	}
+	sd->drivers = area;
+	sd->drivers_len = len;
+	return 0;
+}
+
+/* Map and check the BARs; everything is device-managed. */
 int stub_shared_map(struct stub_dev *sd)
 {
 	int ret;
@@ -123,7 +158,10 @@ int stub_shared_map(struct stub_dev *sd)
 	ret = stub_map_bar0(sd);
 	if (ret)
 		return ret;
-	return stub_map_bar2(sd);
+	ret = stub_map_bar2(sd);
+	if (ret)
+		return ret;
+	return stub_map_bar4(sd);
 }
 
 /* Tell the host that our page changed: publish first, then ring. */

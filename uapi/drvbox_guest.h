@@ -20,7 +20,7 @@
 #define DRVBOX_PCI_VENDOR_ID	0x1af4
 #define DRVBOX_PCI_DEVICE_ID	0x10db
 
-#define DRVBOX_GUEST_PROTO_VERSION	4
+#define DRVBOX_GUEST_PROTO_VERSION	5
 
 /*
  * The drvbox PCI device
@@ -38,6 +38,9 @@
  *   0x2000          MSI-X table; 0x3000 MSI-X PBA (capability in config space)
  * BAR 2: 64-bit prefetchable memory: the shared area, memory that drvbox.ko
  *   owns and maps into the guest (struct drvbox_shared at offset 0).
+ * BAR 4: 64-bit prefetchable memory, DRVBOX_DRIVERS_BAR_SIZE bytes: the
+ *   driver modules of this incarnation (struct drvbox_drivers at offset 0,
+ *   "The drivers" below), written by drvbox-vmm before the guest runs.
  *
  * Doorbell DRVBOX_DB_CONTROL: "the guest part of the shared area changed".
  * MSI-X vector DRVBOX_VEC_CONTROL: "a new host command is posted".
@@ -54,6 +57,51 @@
 
 #define DRVBOX_DB_CONTROL		0
 #define DRVBOX_VEC_CONTROL		0
+
+/*
+ * The drivers (BAR 4)
+ * ===================
+ *
+ * The untrusted driver modules are not in the guest's initramfs: a boot
+ * image (docs/recovery.md) then serves a domain whatever its drivers, and
+ * an upgrade or another domain of the same shape starts from it.  drvbox-
+ * vmm writes them behind BAR 4 for each incarnation, in load order (each
+ * module's dependencies before it): struct drvbox_drivers, then for each
+ * module a struct drvbox_driver_file, its parameters (params_len bytes,
+ * the last one NUL: "k=v k2=v2" or empty) and its file (size bytes, as on
+ * the host: .ko, or compressed .ko.xz), each part padded to 8 bytes.  The
+ * stub hands BAR 4 to guest init as it is (read() of /dev/drvbox_stub);
+ * init checks every length against @bytes before it uses it, writes each
+ * file to /lib/modules and loads it.  Pages past @bytes are never backed.
+ */
+#define DRVBOX_DRIVERS_BAR_SIZE		(32U << 20)
+#define DRVBOX_DRIVERS_MAGIC		0x31565244	/* "DRV1" */
+#define DRVBOX_DRIVERS_ALIGN		8
+#define DRVBOX_DRIVER_NAME_LEN		56
+
+/**
+ * struct drvbox_drivers - at offset 0 of BAR 4
+ * @magic: DRVBOX_DRIVERS_MAGIC
+ * @nr_files: modules that follow
+ * @bytes: bytes used from offset 0, <= DRVBOX_DRIVERS_BAR_SIZE
+ */
+struct drvbox_drivers {
+	__u32 magic;
+	__u32 nr_files;
+	__u64 bytes;
+};
+
+/**
+ * struct drvbox_driver_file - one module in BAR 4
+ * @name: its file name, NUL-terminated, no '/' ("nvme.ko.xz")
+ * @params_len: bytes of parameters that follow, their NUL included
+ * @size: bytes of the file after the (padded) parameters
+ */
+struct drvbox_driver_file {
+	char name[DRVBOX_DRIVER_NAME_LEN];
+	__u32 params_len;
+	__u32 size;
+};
 
 /*
  * The shared area (BAR 2)

@@ -3,9 +3,10 @@
  * drvbox-init: PID 1 of a driver domain.
  *
  * It runs alone in the initramfs drvbox-vmm builds (docs/domains.md):
- * mount /proc, /sys and /dev, load every module listed in
- * /etc/drvbox/modules (drvbox_stub.ko first) with finit_module(), tell the
- * stub each result through /dev/drvbox_stub, then watch /sys/block and
+ * mount /proc, /sys and /dev, load drvbox_stub.ko (listed in
+ * /etc/drvbox/modules), then the drivers the stub hands over from the
+ * drvbox device's BAR 4 (drivers.c), with finit_module(), tell the stub
+ * each result through /dev/drvbox_stub, then watch /sys/block and
  * /sys/class/net (rescanned on every uevent, uevent.c) and report the
  * device list whenever it changes.  It never exits: PID 1 exiting would
  * panic the guest.  Everything it does is printed to the console
@@ -33,7 +34,6 @@
 #endif
 
 #define MODULES_LIST	"/etc/drvbox/modules"
-#define MODULES_DIR	"/lib/modules"
 #define STUB_DEV	"/dev/drvbox_stub"
 #define STUB_FILE	"drvbox_stub.ko"
 #define LINE_MAX_LEN	1024
@@ -124,7 +124,7 @@ static void stub_send(const char *fmt, ...)
 
 static void stub_open(void)
 {
-	stub_fd = open(STUB_DEV, O_WRONLY | O_CLOEXEC);
+	stub_fd = open(STUB_DEV, O_RDWR | O_CLOEXEC);
 	if (stub_fd < 0)
 		say("%s: %s; results go to the console only", STUB_DEV,
 		    strerror(errno));
@@ -146,7 +146,7 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* Returns 0 or a positive errno. */
+/* Load MODULES_DIR/@file; returns 0 or a positive errno. */
 static int load_module(const char *file, const char *params)
 {
 	char path[512];
@@ -165,6 +165,35 @@ static int load_module(const char *file, const char *params)
 	return err;
 }
 
+/* A driver that could not be tried: the stub hears of it. */
+void driver_failed(const char *file, int err)
+{
+	stub_send("module %s %d", file, err);
+}
+
+/* Load a driver from MODULES_DIR, say how it went, tell the stub. */
+bool load_driver(const char *file, const char *params)
+{
+	long t0 = now_ms();
+	int err = load_module(file, params);
+
+	if (err == EEXIST) {
+		say("%s: already loaded", file);
+		err = 0;
+	} else if (err) {
+		say("%s: %s", file, strerror(err));
+	} else {
+		say("loaded %s%s%s (%ld ms)", file, *params ? " " : "", params,
+		    now_ms() - t0);
+	}
+	stub_send("module %s %d", file, err);
+	return !err;
+}
+
+/*
+ * The stub from the initramfs, then the drivers it hands us (drivers.c).
+ * Lines of MODULES_LIST other than the stub's are loaded too, as drivers.
+ */
 static void load_modules(void)
 {
 	unsigned int loaded = 0, failed = 0;
@@ -173,15 +202,10 @@ static void load_modules(void)
 	FILE *f;
 
 	f = fopen(MODULES_LIST, "re");
-	if (!f) {
+	if (!f)
 		say("%s: %s", MODULES_LIST, strerror(errno));
-		stub_open();
-		stub_send("ready");
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
+	while (f && fgets(line, sizeof(line), f)) {
 		char *file, *params;
-		bool is_stub;
 		long t0;
 		int err;
 
@@ -194,33 +218,30 @@ static void load_modules(void)
 			*params++ = '\0';
 		params += strspn(params, " \t");
 
-		is_stub = !strcmp(file, STUB_FILE);
-		t0 = now_ms();
-		err = load_module(file, params);
-		if (err == EEXIST) {
-			say("%s: already loaded", file);
-			err = 0;
-		} else if (err) {
-			say("%s: %s", file, strerror(err));
-		} else {
-			say("loaded %s%s%s (%ld ms)", file, *params ? " " : "",
-			    params, now_ms() - t0);
-		}
-		if (is_stub) {
-			/* the stub has mixed in the host's seed by now */
-			boot_image_reseed();
-			stub_open();
+		if (strcmp(file, STUB_FILE)) {
+			if (load_driver(file, params))
+				loaded++;
+			else
+				failed++;
 			continue;
 		}
-		if (err)
-			failed++;
-		else
-			loaded++;
-		stub_send("module %s %d", file, err);
+		t0 = now_ms();
+		err = load_module(file, params);
+		if (err && err != EEXIST) {
+			say("%s: %s", file, strerror(err));
+			continue;
+		}
+		say("loaded %s (%ld ms)", file, now_ms() - t0);
+		/* the stub has mixed in the host's seed by now */
+		boot_image_reseed();
+		stub_open();
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
 	if (stub_fd < 0)
-		say("no %s line in %s", STUB_FILE, MODULES_LIST);
+		say("no %s loaded from %s: no drivers", STUB_FILE, MODULES_LIST);
+	else
+		drivers_load(stub_fd, &loaded, &failed);
 	say("ready (%u module(s) loaded, %u failed, in %ld ms)", loaded, failed,
 	    now_ms() - start);
 	stub_send("ready");

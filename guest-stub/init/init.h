@@ -3,7 +3,17 @@
 #ifndef DRVBOX_INIT_H
 #define DRVBOX_INIT_H
 
+#include <stdbool.h>
+
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define MODULES_DIR	"/lib/modules"
+
+bool load_driver(const char *file, const char *params);
+void driver_failed(const char *file, int err);
+
+/* drivers.c */
+void drivers_load(int stub_fd, unsigned int *loaded, unsigned int *failed);
 
 /* uevent.c */
 int uevent_open(void);

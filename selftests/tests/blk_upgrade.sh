@@ -7,7 +7,8 @@
 #  - graceful: the domain drains, so nothing is replayed, and the
 #    incarnation ends for "graceful restart" (not a timed-out drain);
 #  - upgrade to the same driver with a parameter (nvme.io_queue_depth=64):
-#    the next incarnation loads it with that parameter, upgrades 1;
+#    the next incarnation starts from the boot image and loads it with
+#    that parameter, upgrades 1;
 #  - upgrade to a parameter the module refuses: the command fails naming
 #    the module and the error, the domain is back on the old parameter
 #    (rollbacks 1), and the I/O that waited through it all completes;
@@ -95,6 +96,9 @@ expect_eq "upgrade: rollbacks" "$(status_field $D rollbacks)" 0
 expect_eq "upgrade: crashes" "$(status_field $D crashes)" 0
 loaded_with "io_queue_depth=64" ||
 	{ blk_domain_logs $D; fail "upgrade: incarnation 3 did not load nvme with io_queue_depth=64"; }
+# drivers are not in the boot image: new ones start from it too
+"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation 3 /,\$p" | grep -q "started from boot image" ||
+	{ blk_domain_logs $D; fail "upgrade: incarnation 3 booted cold"; }
 same_disk upgrade
 
 # 3. an upgrade that fails: back on the old drivers

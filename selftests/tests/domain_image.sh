@@ -7,7 +7,8 @@
 # memory-backed pages) is gone; a second domain of the same configuration
 # starts from the same image; a damaged image is dropped with a log line
 # and the incarnation boots cold; another configuration gets its own
-# image; with boot_image=0 nothing is restored.
+# image, while other drivers use the same one (they are not in it); with
+# boot_image=0 nothing is restored.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/cli_lib.sh"
 . "$(dirname "$0")/kmod_lib.sh"
@@ -18,9 +19,12 @@ blk_domain_need
 IMAGES=/var/cache/drvbox/images
 D=im0
 trap '"$DRVBOX" stop $D >/dev/null 2>&1; "$DRVBOX" stop im1 >/dev/null 2>&1; unload_drvbox' EXIT
-# A parameter no other test uses: this test's images are its own.
+# Guest RAM sizes no other test uses: this test's images are its own
+# (drivers and their parameters are not part of an image).
+MEM=264
+MEM2=280
 PARAMS=(--param null_blk.gb=1 --param null_blk.memory_backed=1
-	--param null_blk.bs=4096 --param null_blk.home_node=0)
+	--param null_blk.bs=4096)
 blk_domain_load
 dmesg_mark
 
@@ -41,7 +45,7 @@ crash_and_wait() {
 }
 
 before=$(images)
-blk_domain_start $D --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem 256
+blk_domain_start $D --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem $MEM
 log_has $D 1 "boot image saved: $IMAGES/" ||
 	{ blk_domain_logs $D; fail "incarnation 1 saved no boot image"; }
 new=$(comm -13 <(echo "$before") <(images))
@@ -70,10 +74,15 @@ dd if=/dev/"$BLK_DEV" bs=4096 count=1 status=none | grep -q second ||
 	fail "read-back after the restore failed"
 [ "$(status_field $D crashes)" = 1 ] || fail "crashes $(status_field $D crashes), expected 1"
 
-# Another domain, same configuration: the same image.
-blk_domain_start im1 --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem 256
+# Another domain, same shape, other driver parameters: the same image,
+# and its own parameters.
+blk_domain_start im1 --driver null_blk --param null_blk.gb=2 \
+	--param null_blk.bs=512 --export blk:nullb0 --mem $MEM
 log_has im1 1 "started from boot image $img" ||
 	{ blk_domain_logs im1; fail "im1 did not start from $img"; }
+log_has im1 1 "loaded null_blk.ko[.a-z]* gb=2 bs=512 " ||
+	{ blk_domain_logs im1; fail "im1 did not load null_blk with its own parameters"; }
+expect_eq "im1's capacity" "$(blk_stat im1 capacity)" $((2 << 30))
 log "a second domain from the image: boot_ms $(status_field im1 boot_ms)"
 blk_domain_stop im1
 
@@ -94,10 +103,9 @@ log_has $D 5 "started from boot image $img" ||
 	{ blk_domain_logs $D; fail "incarnation 5 did not start from the new image"; }
 blk_domain_stop $D
 
-# Another configuration: another image.
+# Another shape: another image.
 before=$(images)
-blk_domain_start $D --driver null_blk "${PARAMS[@]}" --param null_blk.gb=2 \
-	--export blk:nullb0 --mem 256
+blk_domain_start $D --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem $MEM2
 log_has $D 1 "boot image saved: " || fail "the new configuration saved no image"
 new=$(comm -13 <(echo "$before") <(images))
 [ -n "$new" ] && [ "$new" != "$img" ] ||
@@ -106,7 +114,7 @@ blk_domain_stop $D
 
 # boot_image=0: every incarnation boots.
 echo N > /sys/module/drvbox/parameters/boot_image
-blk_domain_start $D --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem 256
+blk_domain_start $D --driver null_blk "${PARAMS[@]}" --export blk:nullb0 --mem $MEM
 echo Y > /sys/module/drvbox/parameters/boot_image
 "$DRVBOX" logs $D | grep -q "boot image" &&
 	{ blk_domain_logs $D; fail "boot_image=0, yet the log mentions a boot image"; }

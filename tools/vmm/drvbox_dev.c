@@ -7,7 +7,8 @@
  * the kernel, drvbox.ko waits on the eventfd.  The MSI-X table is emulated
  * here; each vector's irqfd is bound for good to GSI MSI_GSI_BASE + i, and
  * what the guest programs (address, data, mask, enable) only changes that
- * GSI's MSI route.  BAR 2 is the shared area, a memslot.
+ * GSI's MSI route.  BAR 2 is the shared area, a memslot; BAR 4 the
+ * drivers (drivers.c), another.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@
 #define MSIX_CTRL_MASKALL	0x4000
 #define MSIX_ENTRY_SIZE		16
 #define MSIX_ENTRY_MASKED	0x1
-#define SHARED_SLOT		1	/* KVM memslot */
+#define SHARED_SLOT		1	/* KVM memslots */
+#define DRIVERS_SLOT		3
 
 static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pci_device drvbox_pci = { .name = "drvbox device",
@@ -225,6 +227,9 @@ void drvbox_dev__init(void)
 	pci__set_bar(&drvbox_pci, 2, pow2_at_least(vmm.shared_bytes), true, true);
 	kvm__add_memslot(SHARED_SLOT, drvbox_pci.bars[2].gpa, vmm.shared_bytes,
 			 vmm.shared);
+	pci__set_bar(&drvbox_pci, 4, DRVBOX_DRIVERS_BAR_SIZE, true, true);
+	kvm__add_memslot(DRIVERS_SLOT, drvbox_pci.bars[4].gpa,
+			 DRVBOX_DRIVERS_BAR_SIZE, vmm.drivers);
 	drvbox_pci.cfg_written = drvbox_dev__cfg_written;
 	pci__register(&drvbox_pci);
 	drvbox_dev__bind_eventfds();

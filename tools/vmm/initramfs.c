@@ -123,13 +123,10 @@ static void initramfs__find_stub(char *path, size_t len, const char *dir)
 		       vmm.kver, tried, path, vmm.kver);
 }
 
-void initramfs__build(struct cpio *c, struct vmm_module *mods,
-		      unsigned int nr_mods)
+void initramfs__build(struct cpio *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 256], gpath[300];
-	char *list;
-	size_t list_len = 0, list_cap = 4096;
-	unsigned int i;
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	static const char list[] = "drvbox_stub.ko\n";
 
 	exe_dir(dir, sizeof(dir));
 	memset(c, 0, sizeof(*c));
@@ -153,31 +150,11 @@ void initramfs__build(struct cpio *c, struct vmm_module *mods,
 	initramfs__find_stub(path, sizeof(path), dir);
 	initramfs__add_host_file(c, "lib/modules/drvbox_stub.ko", path, 0644,
 				 "guest stub");
-
-	list = vmm__xmalloc(list_cap);
-	list_len = snprintf(list, list_cap, "drvbox_stub.ko\n");
-	for (i = 0; i < nr_mods; i++) {
-		size_t need = strlen(mods[i].file) + 2 +
-			      (mods[i].params ? strlen(mods[i].params) + 1 : 0);
-
-		snprintf(gpath, sizeof(gpath), "lib/modules/%s", mods[i].file);
-		initramfs__add_host_file(c, gpath, mods[i].host_path, 0644, "module");
-		while (list_len + need + 1 > list_cap) {
-			list_cap *= 2;
-			list = realloc(list, list_cap);
-			if (!list)
-				vmm__die_start("out of memory");
-		}
-		list_len += sprintf(list + list_len, "%s%s%s\n", mods[i].file,
-				    mods[i].params ? " " : "",
-				    mods[i].params ? mods[i].params : "");
-	}
-	cpio__file(c, "etc/drvbox/modules", 0644, list, list_len);
-	free(list);
+	cpio__file(c, "etc/drvbox/modules", 0644, list, sizeof(list) - 1);
 	/*
-	 * Nothing here may name the domain or the incarnation: the boot
-	 * image made from it serves every incarnation (and every domain of
-	 * the same configuration); the stub learns both from the host.
+	 * Nothing here may name the domain, the incarnation or its drivers
+	 * (those come behind BAR 4, drivers.c): the boot image made from it
+	 * serves every incarnation of every domain of the same shape.
 	 */
 	cpio__finish(c);
 }

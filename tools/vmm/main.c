@@ -409,7 +409,8 @@ int main(int argc, char **argv)
 	t[T_KERNEL] = vmm__now_ns();
 	nr_mods = modules__resolve(mods, VMM_MAX_MODULES);
 	t[T_MODULES] = vmm__now_ns();
-	initramfs__build(&initrd, mods, nr_mods);
+	initramfs__build(&initrd);
+	drivers__build(mods, nr_mods);
 
 	t[T_INITRAMFS] = vmm__now_ns();
 	kvm__open();
@@ -433,11 +434,12 @@ int main(int argc, char **argv)
 		kvm__setup_boot_regs();
 	}
 	free(initrd.buf);
-	fprintf(stderr, VMM_NAME ": %s: guest %s%s, %llu MiB, %u vCPU(s), %u module(s), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
+	fprintf(stderr, VMM_NAME ": %s: guest %s%s, %llu MiB, %u vCPU(s), %u module(s) (%llu KiB), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
 		vmm.cfg.domain ? vmm.cfg.domain : "standalone", vmm.kver,
 		vmm.restored ? " (from the boot image)" : "",
 		(unsigned long long)(vmm.ram_bytes >> 20), vmm.cfg.vcpus,
-		nr_mods, (size_t)(vmm.initrd_size >> 10),
+		nr_mods, (unsigned long long)(vmm.drivers_bytes >> 10),
+		(size_t)(vmm.initrd_size >> 10),
 		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000),
 		(unsigned long long)((t[T_INITRAMFS] - vmm.start_ns) / 1000000),
 		(unsigned long long)((vmm__now_ns() - t[T_INITRAMFS]) / 1000000));

@@ -86,6 +86,8 @@ struct vmm {
 	uint64_t ram_low;		/* bytes mapped at GPA 0 */
 	uint8_t *shared;		/* the shared area (BAR 2) */
 	uint32_t shared_bytes;
+	uint8_t *drivers;		/* the drivers (BAR 4) */
+	uint64_t drivers_bytes;		/* used of DRVBOX_DRIVERS_BAR_SIZE */
 	unsigned int nr_doorbells, nr_vectors;
 	int doorbell_fds[16], irq_fds[16];
 	char kver[128];			/* guest kernel version */
@@ -307,8 +309,10 @@ void cpio__file(struct cpio *c, const char *path, unsigned int mode,
 void cpio__chardev(struct cpio *c, const char *path, unsigned int mode,
 		   unsigned int major, unsigned int minor);
 void cpio__finish(struct cpio *c);
-void initramfs__build(struct cpio *c, struct vmm_module *mods,
-		      unsigned int nr_mods);
+void initramfs__build(struct cpio *c);
+
+/* drivers.c */
+void drivers__build(const struct vmm_module *mods, unsigned int nr_mods);
 
 /* modules.c */
 unsigned int modules__resolve(struct vmm_module *mods, unsigned int max);
