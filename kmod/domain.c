@@ -96,12 +96,17 @@ void domain_put(struct drvbox_domain *d)
 	kobject_put(&d->kobj);
 }
 
-/* The spec was validated by ctl.c; pick out what the kernel reports on. */
+/*
+ * The spec was validated by ctl.c; pick out what the kernel reports on,
+ * and whether a device is passed through (an upgrade keeps those).
+ */
 static void domain_parse_exports(struct drvbox_domain *d)
 {
 	const char *p = d->spec, *end = d->spec + d->spec_len;
 
 	for (; p < end; p += strlen(p) + 1) {
+		if (!strncmp(p, "pci=", 4))
+			d->passthrough = true;
 		if (strncmp(p, "export=", 7) || d->nr_exports >= DRVBOX_MAX_EXPORTS)
 			continue;
 		strscpy(d->exports[d->nr_exports++].spec, p + 7,

@@ -101,6 +101,7 @@ struct drvbox_inc {
 	struct page **ram_pages;
 	void *shared;
 	u64 ram_bytes;
+	bool ram_runs;			/* allocate guest RAM GUEST_RAM_RUN at a time */
 	struct mutex ram_lock;
 	struct drvbox_doorbell doorbells[DRVBOX_MAX_DOORBELLS];
 	unsigned int nr_doorbells;
@@ -116,7 +117,7 @@ struct drvbox_inc {
  * struct drvbox_domain - a driver domain
  *
  * Immutable after create: @name, @mem_mib, @vcpus, @flags, @restart_limit,
- * @restart_window_s, @exports, @nr_exports.  Everything else is under
+ * @restart_window_s, @exports, @nr_exports, @passthrough.  Everything else is under
  * @lock, @spec and @spec_len included: an upgrade replaces them.
  */
 struct drvbox_domain {
@@ -132,6 +133,7 @@ struct drvbox_domain {
 	u32 spec_len;
 	struct drvbox_export_status exports[DRVBOX_MAX_EXPORTS];
 	u32 nr_exports;
+	bool passthrough;		/* a pci= device: VFIO pins all guest RAM */
 
 	struct mutex lock;
 	wait_queue_head_t wq;		/* woken when the VMM goes or the domain dies */
@@ -198,7 +200,7 @@ void drvbox_ctl_exit(void);
 
 /* domain.c: the registry and lifecycle requests */
 /* guest_ram.c */
-int guest_ram_alloc(struct drvbox_inc *inc, u64 bytes);
+int guest_ram_alloc(struct drvbox_inc *inc, u64 bytes, bool runs);
 void guest_ram_free(struct drvbox_inc *inc);
 int guest_ram_write(struct drvbox_inc *inc, u64 off, const void *buf,
 		    size_t len);

@@ -149,7 +149,7 @@ static long vmm_attach(struct file *file, void __user *argp)
 	inc->dom = d;
 	inc->number = a.incarnation;
 	INIT_WORK(&inc->doorbell_work, vmm_doorbell_work);
-	if (guest_ram_alloc(inc, (u64)d->mem_mib << 20))
+	if (guest_ram_alloc(inc, (u64)d->mem_mib << 20, d->passthrough))
 		goto err_free;
 	inc->shared = vmalloc_user(d->shared_bytes);
 	if (!inc->shared)
