@@ -6,7 +6,8 @@
 #      the whole (test) host goes down.  Its own short test-host boot.
 #   2. the same driver isolated by drvbox over the nvme passed through with
 #      VFIO: the same panic mid-copy, the domain restarts, the copy finishes
-#      with matching checksums, the host's log is clean.
+#      with matching checksums; drvbox upgrade swaps in a flaky_blk without
+#      the fault under the mounted file system; the host's log is clean.
 #   3. e1000e isolated via passthrough, its eth0 exported to the host:
 #      ping and iperf3 to the native NIC, a panic in the middle of an
 #      iperf3 run, the carrier drops and comes back, iperf3 finishes.

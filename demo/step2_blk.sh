@@ -4,8 +4,10 @@
 # loaded): the same flaky_blk, isolated in a driver domain and stacked over
 # the nvme drvbox-nvme0 passed through with VFIO.  /dev/vdX appears on the
 # host; ext4 on it; the panic fires part way through the copy; the domain
-# restarts, the copy finishes; after stop the nvme is the host's again and
-# the file on it has the source's checksum.  Figures go to $DEMO_RESULTS.
+# restarts, the copy finishes; drvbox upgrade then replaces flaky_blk by
+# one without the fault under the mounted file system while the file is
+# read back; after stop the nvme is the host's again and the file on it
+# has the source's checksum.  Figures go to $DEMO_RESULTS.
 #
 #   demo/step2_blk.sh [FAULT_AFTER]   (0: no fault, for calibration)
 set -uo pipefail
@@ -118,6 +120,32 @@ if [ "$fault_after" != 0 ]; then
 else
 	outage=0
 fi
+
+say "Ship the fixed driver without unmounting: drvbox upgrade to flaky_blk without the fault"
+note "The domain drains (the guest finishes what it has, new requests wait on the host),"
+note "restarts from its boot image with the new drivers, and gets what waited; /dev/$dev"
+note "and the mount stay.  Meanwhile the host reads the whole file back."
+sync
+echo 3 > /proc/sys/vm/drop_caches
+t0=$(secs_now)
+(cd $DEMO_MNT && sha256sum demo-src > /tmp/demo-up.sha256) &
+read_pid=$!
+inc0=$(cat $sysd/incarnation)
+show "$DRVBOX" upgrade $D --driver nvme --driver "$FLAKY_KO" \
+	--param flaky_blk.lower=/dev/nvme0n1 --param flaky_blk.lower_wait_ms=60000 \
+	--timeout 600 || { "$DRVBOX" logs $D | tail -n 30; die "drvbox upgrade failed"; }
+up_s=$(secs_since "$t0")
+reading=no
+kill -0 $read_pid 2>/dev/null && reading=yes
+wait $read_pid || die "reading the file back across the upgrade failed"
+[ "$(cut -d' ' -f1 /tmp/demo-up.sha256)" = "$(cut -d' ' -f1 /tmp/demo-src.sha256)" ] ||
+	die "the file read across the upgrade differs from the source"
+[ "$(cat $sysd/incarnation)" -gt "$inc0" ] || die "the upgrade did not start a new incarnation"
+"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation $(cat $sysd/incarnation) /,\$p" |
+	grep -q 'flaky_blk: flakyb0: /dev/nvme0n1, .* fault none' ||
+	die "the new incarnation's flaky_blk is not the one without the fault"
+note "upgraded in $up_s s (the read was $([ $reading = yes ] && echo "still running" || echo "done") by then); the file read back"
+note "across it has the source's sha256; the new flaky_blk has no fault armed"
 
 say "Unmount, stop the domain: the nvme goes back to the host's own nvme driver"
 show umount $DEMO_MNT || die "umount failed"
