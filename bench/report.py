@@ -138,6 +138,9 @@ def derive(raw):
             continue
         if "recovery_ms" in case:
             der[f"{name}_panic_to_first_io_ms"] = dist(case["recovery_ms"])
+        if case.get("upgrade_ms"):
+            der["upgrade_outage_ms"] = dist(case["upgrade_ms"])
+            der["upgrade_errors"] = case.get("upgrade_errors", 0)
     return der
 
 
@@ -176,6 +179,11 @@ def table(raw, der, rat, spoiled):
         if k.endswith("_panic_to_first_io_ms") and d:
             lines.append(f"| {k[:-len('_panic_to_first_io_ms')]}: panic to first completed I/O, "
                          f"p50 / p90 over {d['n']} | {d['p50']} / {d['p90']} ms |")
+    d = der.get("upgrade_outage_ms")
+    if d:
+        lines.append(f"| drvbox upgrade (null_blk to the same drivers): request to first "
+                     f"completed I/O after the gap, p50 / p90 over {d['n']} | "
+                     f"{d['p50']} / {d['p90']} ms, {der.get('upgrade_errors', 0)} I/O errors |")
     cnt = counters({k: v for k, v in raw.items() if k != "meta"})
     if cnt:
         lines += ["", "Per request (blk) or frame (net) of the isolated runs, "

@@ -4,8 +4,9 @@
 # null_blk and flaky_blk (RAM mode, no fault).  Native: the driver loaded in
 # the test host's own kernel, fio on its disk.  Isolated: the same driver
 # with the same parameters in a domain, fio on the host's /dev/vdX.  Then
-# the outage a host reader sees when null_blk's guest panics: the crash
-# request to the first 4k read that completes afterwards.
+# the outage a host reader sees when null_blk's guest panics (the crash
+# request to the first 4k read that completes afterwards), and when its
+# drivers are upgraded (drvbox upgrade to the same ones).
 . "$(dirname "$0")/../lib.sh"
 
 recoveries=$(quick_or 10 3)
@@ -50,11 +51,13 @@ flaky=$(compare flaky_blk flakyb0 "$FLAKY_KO" "${FLAKY_PARAMS[@]}") ||
 	fail "flaky_blk: $(echo "$flaky" | grep -m1 'FAIL')"
 "$DRVBOX" stop bflaky_blk >/dev/null || fail "stop bflaky_blk failed"
 
-# Recovery: a 4k direct reader in a loop stamps each completed read; the
-# read after the largest gap following the crash request ends the outage.
-vd=$(export_host_dev bnull_blk)
-recov=()
-for i in $(seq 1 "$recoveries"); do
+# outage CMD...: with a 4k direct reader stamping each completed read of
+# bnull_blk's disk, run CMD (which ends the incarnation), wait for the next
+# one running and reads flowing; prints the ms from CMD to the first read
+# after the largest gap.
+outage() {
+	local vd stamps reader inc t0 t_run t_first
+	vd=$(export_host_dev bnull_blk)
 	stamps=$(mktemp)
 	( while :; do
 		dd if="/dev/$vd" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null &&
@@ -65,7 +68,7 @@ for i in $(seq 1 "$recoveries"); do
 	wait_until 300 "bnull_blk running" dom_state_is bnull_blk running
 	inc=$(dom_attr bnull_blk incarnation)
 	t0=$(now_ms)
-	"$DRVBOX" crash bnull_blk --how panic >/dev/null || fail "crash failed"
+	"$@" >/dev/null || fail "$* failed"
 	wait_until 300 "bnull_blk back" dom_attr_gt bnull_blk incarnation "$inc"
 	wait_until 300 "bnull_blk running" dom_state_is bnull_blk running
 	# reads flow again once the new incarnation has re-announced the disk
@@ -79,13 +82,30 @@ for i in $(seq 1 "$recoveries"); do
 		END { if (first) print first }' "$stamps")
 	kill "$reader"; wait "$reader" 2>/dev/null
 	rm -f "$stamps"
-	[ -n "$t_first" ] || fail "no read completed after recovery $i"
-	recov+=("$((t_first - t0))")
-	log "recovery $i: panic to first completed read $((t_first - t0)) ms"
+	[ -n "$t_first" ] || fail "no read completed after '$*'"
+	echo $((t_first - t0))
+}
+
+# Recovery: the outage a panic of the guest costs that reader; then the
+# outage of drvbox upgrade to the same drivers (drain, restart from the
+# boot image, replay).
+recov=()
+for i in $(seq 1 "$recoveries"); do
+	recov+=("$(outage "$DRVBOX" crash bnull_blk --how panic)")
+	log "recovery $i: panic to first completed read ${recov[-1]} ms"
 done
+upgrade_params=()
+for p in "${NULLB_PARAMS[@]}"; do upgrade_params+=(--param "null_blk.$p"); done
+upgrades=()
+for i in $(seq 1 "$recoveries"); do
+	upgrades+=("$(outage "$DRVBOX" upgrade bnull_blk --driver null_blk "${upgrade_params[@]}")")
+	log "upgrade $i: request to first completed read after the gap ${upgrades[-1]} ms"
+done
+upgrade_errors=$(( $(blk_stat bnull_blk errors) + $(blk_stat bnull_blk timeouts) ))
 cat > "$BENCH_OUT/blk.json" <<JSON
 {"fio_runtime_s": $FIO_RUNTIME, "null_blk_params": "${NULLB_PARAMS[*]}",
  "flaky_blk_params": "${FLAKY_PARAMS[*]}",
  "null_blk": $null, "flaky_blk": $flaky,
- "recovery_ms": $(json_array "${recov[@]}")}
+ "recovery_ms": $(json_array "${recov[@]}"),
+ "upgrade_ms": $(json_array "${upgrades[@]}"), "upgrade_errors": $upgrade_errors}
 JSON
