@@ -17,7 +17,8 @@
  * if any: checksum, and segmentation by the NIC or, if it cannot, by the
  * guest's stack) and dev_queue_xmit()s it on the netdev (its driver picks
  * the NIC's TX queue), then publishes the queue's tx_cons, and rings the
- * queue's doorbell if the host waits for room (tx_room_event).
+ * queue's doorbell when tx_cons passes the index the host waits for
+ * (tx_room_event: half the ring free).
  *
  * RX: an rx_handler on the netdev takes every frame the isolated driver
  * receives, after GRO (RX_HANDLER_CONSUMED: the guest's own stack never
@@ -355,15 +356,16 @@ err:
 /*
  * Everything the host posted on the queue, until it posts no more: after
  * the last entry we ask for a signal at the next one (tx_event) and look
- * once more.  The doorbell only if the host waits for room
- * (tx_room_event).
+ * once more.  After each frame, the doorbell if our tx_cons passed the
+ * index the host waits for (tx_room_event): it refills while we send the
+ * rest, instead of after the whole pass.
  */
 static void stub_net_tx_work(struct work_struct *work)
 {
 	struct stub_net_queue *q = container_of(work, struct stub_net_queue,
 						tx_work);
 	struct stub_net *sn = q->sn;
-	u32 start = q->tx_cons, prod;
+	u32 start = q->tx_cons, prod, old;
 
 	for (;;) {
 		prod = READ_ONCE(q->rings->tx_prod.val);
@@ -372,8 +374,13 @@ static void stub_net_tx_work(struct work_struct *work)
 		if (prod - q->tx_cons > sn->depth)	/* trusted; be safe */
 			prod = q->tx_cons + sn->depth;
 		while (q->tx_cons != prod) {
+			old = q->tx_cons;
 			q->tx_cons += stub_net_tx_frame(q, prod);
 			WRITE_ONCE(q->rings->tx_cons.val, q->tx_cons);
+			smp_mb();	/* tx_cons before we read the host's event */
+			if (DRVBOX_NEED_EVENT(READ_ONCE(q->rings->tx_room_event.val),
+					      q->tx_cons, old))
+				stub_net_ring(q);
 		}
 		WRITE_ONCE(q->rings->tx_event.val, q->tx_cons);
 		smp_mb();	/* tx_cons and the event before the reads */
@@ -381,12 +388,8 @@ static void stub_net_tx_work(struct work_struct *work)
 			break;
 		cond_resched();
 	}
-	if (q->tx_cons == start)
-		return;
-	stub_net_counters(sn);
-	if (DRVBOX_NEED_EVENT(READ_ONCE(q->rings->tx_room_event.val),
-			      q->tx_cons, start))
-		stub_net_ring(q);
+	if (q->tx_cons != start)
+		stub_net_counters(sn);
 }
 
 /*

@@ -101,27 +101,30 @@ static bool net_tx_room(struct net_queue *gq)
 
 /*
  * Room for the next frame, from the guest's tx_cons.  Without room, ask
- * for a doorbell when the guest frees entries: tx_room_event at the
- * tx_cons we saw, then look again; if tx_cons moved meanwhile (but not
- * far enough), the event must move with it, or the guest's next entries
- * would all lie past it and never ring.  Returns NULL (with *@room set)
- * or the guest's violation.
+ * for a doorbell once the guest has freed half the ring: tx_room_event
+ * at the index its tx_cons must pass for that (the guest looks after
+ * each frame), then look again, in case it passed it before it could see
+ * the event.  tx_prod does not move while we wait, so neither does the
+ * event.  Half a ring is room for the largest frame (NET_TX_MAX_ENTRIES
+ * <= NET_DEPTH / 2), and enough to refill in one go rather than a frame
+ * per doorbell.  Returns NULL (with *@room set) or the guest's violation.
  */
 static const char *net_tx_wait_room(struct net_queue *gq, bool *room)
 {
+	u32 want = gq->tx_prod - NET_DEPTH / 2 - 1;
 	const char *bad;
 
+	BUILD_BUG_ON(NET_TX_MAX_ENTRIES > NET_DEPTH / 2);
 	for (;;) {
 		bad = net_read_tx_cons(gq);
 		if (bad)
 			return bad;
 		*room = net_tx_room(gq);
-		if (*room || (gq->tx_room_wait &&
-			      gq->tx_room_event == gq->tx_cons))
+		if (*room || (gq->tx_room_wait && gq->tx_room_event == want))
 			break;
-		gq->tx_room_event = gq->tx_cons;
+		gq->tx_room_event = want;
 		gq->tx_room_wait = true;
-		WRITE_ONCE(gq->rings->tx_room_event.val, gq->tx_room_event);
+		WRITE_ONCE(gq->rings->tx_room_event.val, want);
 		smp_mb();	/* the event before we read tx_cons again */
 	}
 	if (*room && gq->tx_room_wait) {

@@ -404,8 +404,9 @@ struct drvbox_queue_rings {
  *	its tx_cons when it has taken everything.
  * @rx_event (host): ring when rx_prod passes it; the host sets it to its
  *	rx_cons when it has taken everything.
- * @tx_room_event (host): ring when tx_cons passes it; the host sets it to
- *	its tx_cons when it waits for room in the TX ring, and to
+ * @tx_room_event (host): ring when tx_cons passes it (the stub looks after
+ *	each frame it takes); the host sets it to tx_prod - depth/2 - 1 (half
+ *	the ring free) when it waits for room in the TX ring, and to
  *	tx_cons + 2^31 (never) otherwise.
  */
 /**
