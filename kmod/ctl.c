@@ -209,6 +209,7 @@ static long ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case DRVBOX_VMM_GET_SPEC:
 	case DRVBOX_VMM_SET_EVENTFDS:
 	case DRVBOX_VMM_REPORT:
+	case DRVBOX_VMM_POPULATE:
 		return vmm_ioctl(file, cmd, argp);
 	default:
 		return -ENOIOCTLCMD;

@@ -207,6 +207,8 @@ int guest_ram_write(struct drvbox_inc *inc, u64 off, const void *buf,
 int guest_ram_read(struct drvbox_inc *inc, void *buf, u64 off, size_t len);
 int guest_ram_populate(struct drvbox_inc *inc, u64 off, u64 len);
 int guest_ram_mmap(struct drvbox_inc *inc, struct vm_area_struct *vma);
+int guest_ram_map_range(struct drvbox_inc *inc, unsigned long addr, u64 off,
+			u64 len);
 
 int domain_create(const struct drvbox_create *c, char *spec);
 int domain_destroy(const char *name);

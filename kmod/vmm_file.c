@@ -340,6 +340,20 @@ static long vmm_report(struct drvbox_inc *inc, void __user *argp)
 	return 0;
 }
 
+static long vmm_populate(struct drvbox_inc *inc, void __user *argp)
+{
+	struct drvbox_vmm_populate p;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	if (!vmm_zero(p.reserved, sizeof(p.reserved)) ||
+	    !PAGE_ALIGNED(p.addr) || !PAGE_ALIGNED(p.offset) ||
+	    !PAGE_ALIGNED(p.len) || p.offset > inc->ram_bytes ||
+	    p.len > inc->ram_bytes - p.offset)
+		return -EINVAL;
+	return guest_ram_map_range(inc, p.addr, p.offset, p.len);
+}
+
 /**
  * vmm_ioctl() - the ioctls of the VMM side
  * @file: a /dev/drvbox file
@@ -365,6 +379,8 @@ long vmm_ioctl(struct file *file, unsigned int cmd, void __user *argp)
 		return vmm_set_eventfds(inc, argp);
 	case DRVBOX_VMM_REPORT:
 		return vmm_report(inc, argp);
+	case DRVBOX_VMM_POPULATE:
+		return vmm_populate(inc, argp);
 	}
 	return -ENOIOCTLCMD;
 }

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define DRVBOX_API_VERSION	2	/* 2: DRVBOX_UPGRADE, graceful restart */
+#define DRVBOX_API_VERSION	2	/* 2: DRVBOX_UPGRADE, graceful restart, DRVBOX_VMM_POPULATE */
 
 #define DRVBOX_DEV_NAME		"drvbox"
 #define DRVBOX_DEV_PATH		"/dev/" DRVBOX_DEV_NAME
@@ -401,6 +401,25 @@ struct drvbox_vmm_report {
 	__u64 reserved[2];
 };
 
+/**
+ * struct drvbox_vmm_populate - DRVBOX_VMM_POPULATE argument (API 2)
+ * @addr: where this VMM mapped guest RAM (the start of that mapping)
+ * @offset: page-aligned offset in guest RAM
+ * @len: page-aligned bytes from @offset, inside guest RAM
+ * @reserved: must be zero
+ *
+ * Gives [@offset, @offset + @len) its zeroed pages and maps them in the
+ * VMM's mapping at once, instead of a fault per page: for a range the
+ * VMM is about to write in full (a boot image's RAM).  Pages already
+ * there are left as they are.
+ */
+struct drvbox_vmm_populate {
+	__u64 addr;
+	__u64 offset;
+	__u64 len;
+	__u64 reserved[2];
+};
+
 /* ioctl numbers, all under one magic, grouped by purpose. */
 #define DRVBOX_IOCTL_MAGIC	0xDB
 
@@ -421,5 +440,6 @@ struct drvbox_vmm_report {
 #define DRVBOX_VMM_GET_SPEC	_IOWR(DRVBOX_IOCTL_MAGIC, 0x21, struct drvbox_vmm_spec)
 #define DRVBOX_VMM_SET_EVENTFDS	_IOW(DRVBOX_IOCTL_MAGIC, 0x22, struct drvbox_vmm_eventfds)
 #define DRVBOX_VMM_REPORT	_IOW(DRVBOX_IOCTL_MAGIC, 0x23, struct drvbox_vmm_report)
+#define DRVBOX_VMM_POPULATE	_IOW(DRVBOX_IOCTL_MAGIC, 0x24, struct drvbox_vmm_populate)
 
 #endif /* _UAPI_LINUX_DRVBOX_H */

@@ -216,6 +216,38 @@ static unsigned int wait_launched(void)
 	return 0;
 }
 
+/* DRVBOX_VMM_POPULATE on an attached file whose RAM is @ram bytes. */
+static void test_populate(int vfd, unsigned long long ram)
+{
+	struct drvbox_vmm_populate pp;
+	unsigned char *p;
+
+	p = mmap(NULL, ram, PROT_READ | PROT_WRITE, MAP_SHARED, vfd, 0);
+	if (p == MAP_FAILED) {
+		tap_result(0, "populate_mmap", "mmap RAM: %s", strerror(errno));
+		return;
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp.addr = (uintptr_t)p;
+	pp.offset = 4096;
+	pp.len = 1;
+	TAP_EXPECT_ERRNO("populate_unaligned", ioctl(vfd, DRVBOX_VMM_POPULATE, &pp), EINVAL);
+	pp.len = ram;
+	TAP_EXPECT_ERRNO("populate_past_ram", ioctl(vfd, DRVBOX_VMM_POPULATE, &pp), EINVAL);
+	pp.len = 8192;
+	pp.addr = (uintptr_t)p + 4096;
+	TAP_EXPECT_ERRNO("populate_not_the_mapping", ioctl(vfd, DRVBOX_VMM_POPULATE, &pp), EINVAL);
+	pp.addr = (uintptr_t)p;
+	pp.reserved[0] = 1;
+	TAP_EXPECT_ERRNO("populate_reserved", ioctl(vfd, DRVBOX_VMM_POPULATE, &pp), EINVAL);
+	pp.reserved[0] = 0;
+	p[4096 + 8] = 0x5a;	/* a page the fault gave: kept as it is */
+	tap_result(ioctl(vfd, DRVBOX_VMM_POPULATE, &pp) == 0 && p[4096 + 8] == 0x5a &&
+		   p[8192 + 8] == 0, "populate_ok", "populate: %s, bytes %#x %#x",
+		   strerror(errno), p[4096 + 8], p[8192 + 8]);
+	munmap(p, ram);
+}
+
 static void test_vmm(void)
 {
 	struct drvbox_vmm_attach a;
@@ -277,6 +309,7 @@ static void test_vmm(void)
 		   "mmap_shared_host_page", "mmap: %s", strerror(errno));
 	if (p != MAP_FAILED)
 		munmap(p, a.shared_bytes);
+	test_populate(vfd, a.mem_bytes);
 
 	memset(&s, 0, sizeof(s));
 	s.ptr = (uintptr_t)buf;

@@ -493,6 +493,8 @@ bool image__restore(void)
 	ext = (const void *)(meta + l.extents - sizeof(h));
 	vcpus = (const void *)(meta + l.vcpus - sizeof(h));
 	/* the file's bytes straight into guest RAM: one copy, in the kernel */
+	for (i = 0; i < h.nr_extents; i++)
+		supervisor__populate(ext[i].offset, ext[i].bytes);
 	for (i = 0, pos = h.data_offset; !err && i < h.nr_extents; i++) {
 		err = image__read_all(fd, vmm.ram + ext[i].offset, ext[i].bytes,
 				      pos);

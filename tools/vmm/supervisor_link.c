@@ -159,3 +159,26 @@ void supervisor__set_eventfds(void)
 	if (ioctl(drvbox_fd, DRVBOX_VMM_SET_EVENTFDS, &e) < 0)
 		vmm__die_start("DRVBOX_VMM_SET_EVENTFDS: %s", strerror(errno));
 }
+
+/*
+ * Pages for guest RAM [@off, @off + @len), mapped here at once
+ * (DRVBOX_VMM_POPULATE), before the VMM writes all of it.  Only a speed-
+ * up: without drvbox.ko (standalone) or on failure, faults do it.
+ */
+void supervisor__populate(uint64_t off, uint64_t len)
+{
+	struct drvbox_vmm_populate p = {
+		.addr = (uintptr_t)vmm.ram,
+		.offset = off,
+		.len = len,
+	};
+	static bool said;
+
+	if (!attached || !len)
+		return;
+	if (ioctl(drvbox_fd, DRVBOX_VMM_POPULATE, &p) < 0 && !said) {
+		said = true;
+		vmm__log("DRVBOX_VMM_POPULATE: %s: guest RAM fills a page per fault",
+			 strerror(errno));
+	}
+}

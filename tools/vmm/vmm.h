@@ -148,6 +148,7 @@ void supervisor__get_spec(void);
 void supervisor__set_eventfds(void);
 void supervisor__report(int kind, const char *msg);
 bool supervisor__attached(void);
+void supervisor__populate(uint64_t off, uint64_t len);
 
 /* kvm.c */
 void kvm__open(void);
