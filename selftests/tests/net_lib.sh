@@ -79,3 +79,26 @@ net_teardown() {
 	ip link del $NET_TAP 2>/dev/null
 	kmod_teardown "$name"
 }
+
+# nic_isolated_up NAME NS NET: the NIC pair's isolated e1000e in domain
+# NAME exporting eth0, its far end native in netns NS at NET.2/24
+# (nic_wire_setup); the host interface at NET.1/24, up, with carrier and
+# a first ping answered.  Sets NET_DEV; defines carrier().
+nic_isolated_up() {
+	local name=$1 ns=$2 net=$3
+	nic_wire_setup "$name" "$ns" "$net.2/24"
+	"$DRVBOX" run --name "$name" --driver e1000e --pci "$ISO" --export net:eth0 \
+		--timeout 420 >/tmp/"$name".out 2>/tmp/"$name".err ||
+		fail "drvbox run $name failed: $(cat /tmp/"$name".err)"
+	wait_until 120 net_has_dev "$name" ||
+		{ "$DRVBOX" logs "$name" | tail -n 30 | sed 's/^/# log: /'
+		  fail "no host interface: $(net_exports "$name")"; }
+	NET_DEV=$(net_host_dev "$name")
+	ip addr add "$net.1/24" dev "$NET_DEV"
+	ip link set "$NET_DEV" up
+	carrier() { [ "$(cat /sys/class/net/$NET_DEV/carrier 2>/dev/null)" = 1 ]; }
+	wait_until 60 carrier || fail "no carrier on $NET_DEV: $(net_exports "$name")"
+	# ARP and the first frames of the wire settle before anything measured
+	busybox ping -4 -c 3 -W 5 "$net.2" >/dev/null 2>&1 ||
+		fail "no ping reply over $NET_DEV"
+}

@@ -26,20 +26,7 @@ nic_pair
 NS=drvbox-ntc
 D=nt0
 
-nic_wire_setup $D $NS 10.213.9.2/24
-"$DRVBOX" run --name $D --driver e1000e --pci "$ISO" --export net:eth0 \
-	--timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
-	fail "drvbox run $D failed: $(cat /tmp/$D.err)"
-wait_until 120 net_has_dev $D ||
-	{ "$DRVBOX" logs $D | tail -n 30 | sed 's/^/# log: /'; fail "no host interface: $(net_exports $D)"; }
-NET_DEV=$(net_host_dev $D)
-ip addr add 10.213.9.1/24 dev "$NET_DEV"
-ip link set "$NET_DEV" up
-carrier() { [ "$(cat /sys/class/net/$NET_DEV/carrier 2>/dev/null)" = 1 ]; }
-wait_until 60 carrier || fail "no carrier on $NET_DEV: $(net_exports $D)"
-# ARP and the first frames of the wire settle before the first run
-busybox ping -4 -c 3 -W 5 10.213.9.2 >/dev/null 2>&1 ||
-	fail "no ping reply over $NET_DEV"
+nic_isolated_up $D $NS 10.213.9
 
 # short_run N DIR [UDP...]: one iperf3 run (DIR "" host -> wire, "-R"
 # wire -> host; UDP: "-u -b RATE"); fails unless every one-second

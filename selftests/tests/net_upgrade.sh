@@ -19,21 +19,9 @@ nic_pair
 NS=drvbox-nup
 D=nu0
 
-nic_wire_setup $D $NS 10.213.10.2/24
-"$DRVBOX" run --name $D --driver e1000e --pci "$ISO" --export net:eth0 \
-	--timeout 420 >/tmp/$D.out 2>/tmp/$D.err ||
-	fail "drvbox run $D failed: $(cat /tmp/$D.err)"
-wait_until 120 net_has_dev $D ||
-	{ "$DRVBOX" logs $D | tail -n 30 | sed 's/^/# log: /'; fail "no host interface: $(net_exports $D)"; }
-NET_DEV=$(net_host_dev $D)
+nic_isolated_up $D $NS 10.213.10
 ifindex=$(cat /sys/class/net/$NET_DEV/ifindex)
 mac=$(cat /sys/class/net/$NET_DEV/address)
-ip addr add 10.213.10.1/24 dev "$NET_DEV"
-ip link set "$NET_DEV" up
-carrier() { [ "$(cat /sys/class/net/$NET_DEV/carrier 2>/dev/null)" = 1 ]; }
-wait_until 60 carrier || fail "no carrier on $NET_DEV: $(net_exports $D)"
-busybox ping -4 -c 3 -W 5 10.213.10.2 >/dev/null 2>&1 ||
-	fail "no ping reply over $NET_DEV"
 
 # loaded_with PARAMS: the current incarnation's log loads e1000e so
 loaded_with() {
