@@ -62,38 +62,52 @@ static int stub_map_bar0(struct stub_dev *sd)
 }
 
 /*
- * The shared area is ordinary host RAM that drvbox.ko maps into the guest
- * behind BAR 2, so it is mapped write-back like RAM (MEMREMAP_WB), the same
- * caching the host uses for it.
+ * BAR @bar: a 64-bit prefetchable memory BAR of at least @min bytes whose
+ * memory is host RAM (drvbox.ko's shared area, the VMM's drivers area),
+ * so it is mapped write-back like RAM (MEMREMAP_WB), the same caching the
+ * host uses for it.  Returns the mapping (its length in *@len) or an
+ * ERR_PTR, having said why.
  */
+static void *stub_map_ram_bar(struct stub_dev *sd, int bar, resource_size_t min,
+			      const char *what, resource_size_t *len)
+{
+	struct pci_dev *pdev = sd->pdev;
+	resource_size_t start = pci_resource_start(pdev, bar);
+	unsigned long flags = pci_resource_flags(pdev, bar);
+	void *area;
+
+	*len = pci_resource_len(pdev, bar);
+	if (!(flags & IORESOURCE_MEM) || !(flags & IORESOURCE_MEM_64) ||
+	    !(flags & IORESOURCE_PREFETCH) || *len < min) {
+		dev_err(&pdev->dev,
+			"BAR %d (%s) is not a 64-bit prefetchable memory BAR of at least %llu bytes\n",
+			bar, what, (unsigned long long)min);
+		return ERR_PTR(-ENODEV);
+	}
+	if (!devm_request_mem_region(&pdev->dev, start, *len, what)) {
+		dev_err(&pdev->dev, "BAR %d (%s) is busy\n", bar, what);
+		return ERR_PTR(-EBUSY);
+	}
+	area = devm_memremap(&pdev->dev, start, *len, MEMREMAP_WB);
+	if (IS_ERR(area))
+		dev_err(&pdev->dev, "cannot map BAR %d (%s): %ld\n", bar, what,
+			PTR_ERR(area));
+	return area;
+}
+
+/* BAR 2: the shared area, checked for our magic and protocol. */
 static int stub_map_bar2(struct stub_dev *sd)
 {
 	struct pci_dev *pdev = sd->pdev;
-	resource_size_t start = pci_resource_start(pdev, 2);
-	resource_size_t len = pci_resource_len(pdev, 2);
-	unsigned long flags = pci_resource_flags(pdev, 2);
 	struct drvbox_shared_host *host;
-	void *area;
+	resource_size_t len;
 	u32 magic, version;
+	void *area;
 
-	if (!(flags & IORESOURCE_MEM) || !(flags & IORESOURCE_MEM_64) ||
-	    !(flags & IORESOURCE_PREFETCH) || len < DRVBOX_SHARED_MIN_SIZE) {
-		dev_err(&pdev->dev,
-			"BAR 2 is not a 64-bit prefetchable memory BAR of at least %u bytes\n",
-			DRVBOX_SHARED_MIN_SIZE);
-		return -ENODEV;
-	}
-	if (!devm_request_mem_region(&pdev->dev, start, len,
-				     "drvbox_stub shared area")) {
-		dev_err(&pdev->dev, "BAR 2 is busy\n");
-		return -EBUSY;
-	}
-	area = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
-	if (IS_ERR(area)) {
-		dev_err(&pdev->dev, "cannot map the shared area: %ld\n",
-			PTR_ERR(area));
+	area = stub_map_ram_bar(sd, 2, DRVBOX_SHARED_MIN_SIZE,
+				"drvbox_stub shared area", &len);
+	if (IS_ERR(area))
 		return PTR_ERR(area);
-	}
 	host = area + DRVBOX_SHARED_HOST_OFFSET;
 	magic = READ_ONCE(host->magic);
 	version = READ_ONCE(host->proto_version);
@@ -115,38 +129,18 @@ static int stub_map_bar2(struct stub_dev *sd)
 	return 0;
 }
 
-/*
- * The drivers area is VMM memory behind BAR 4, mapped like BAR 2.  Its
- * bytes go to init unchecked: init checks them (uapi/drvbox_guest.h).
- */
+/* BAR 4: the drivers area; its bytes go to init, which checks them. */
 static int stub_map_bar4(struct stub_dev *sd)
 {
-	struct pci_dev *pdev = sd->pdev;
-	resource_size_t start = pci_resource_start(pdev, 4);
-	resource_size_t len = pci_resource_len(pdev, 4);
-	unsigned long flags = pci_resource_flags(pdev, 4);
+	resource_size_t len;
 	void *area;
 
-	if (!(flags & IORESOURCE_MEM) || !(flags & IORESOURCE_MEM_64) ||
-	    !(flags & IORESOURCE_PREFETCH) || len != DRVBOX_DRIVERS_BAR_SIZE) {
-		dev_err(&pdev->dev,
-			"BAR 4 is not a 64-bit prefetchable memory BAR of %u bytes\n",
-			DRVBOX_DRIVERS_BAR_SIZE);
-		return -ENODEV;
-	}
-	if (!devm_request_mem_region(&pdev->dev, start, len,
-				     "drvbox_stub drivers")) {
-		dev_err(&pdev->dev, "BAR 4 is busy\n");
-		return -EBUSY;
-	}
-	area = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
-	if (IS_ERR(area)) {
-		dev_err(&pdev->dev, "cannot map the drivers area: %ld\n",
-			PTR_ERR(area));
+	area = stub_map_ram_bar(sd, 4, DRVBOX_DRIVERS_BAR_SIZE,
+				"drvbox_stub drivers", &len);
+	if (IS_ERR(area))
 		return PTR_ERR(area);
-	}
 	sd->drivers = area;
-	sd->drivers_len = len;
+	sd->drivers_len = DRVBOX_DRIVERS_BAR_SIZE;
 	return 0;
 }
 
