@@ -87,7 +87,7 @@ $(BUILD)/selftests/%: selftests/ctl/%.c selftests/lib/tap.h $(wildcard uapi/*.h)
 	$(CC) $(USER_CFLAGS) -I$(TREE)/selftests/lib -o $@ $<
 
 # Unit tests (selftests/unit): each *_test.c is linked with the one
-# tools/vmm file it names and stubs.c, under ASan and UBSan so that an
+# tools/vmm file it names and stubs.c (kmod_*_test.c: see below), under ASan and UBSan so that an
 # access past a buffer fails the test where it happens.  Where the
 # compiler cannot link them (no libasan), the tests' canaries still check.
 UNIT_BINS := $(patsubst selftests/unit/%.c,$(BUILD)/unit/%, \
@@ -104,6 +104,15 @@ $(BUILD)/unit/%_test: selftests/unit/%_test.c tools/vmm/%.c selftests/unit/stubs
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(UNIT_SAN) -I$(TREE)/tools/vmm -pthread -o $@ $< \
 		tools/vmm/$*.c selftests/unit/stubs.c
+
+# kmod code that holds no kernel state (kmod/spec.c), compiled for
+# userspace: selftests/unit/kshim maps the few kernel calls it makes.
+$(BUILD)/unit/kmod_spec_test: selftests/unit/kmod_spec_test.c kmod/spec.c \
+		kmod/spec.h selftests/unit/unit.h uapi/drvbox.h \
+		$(wildcard selftests/unit/kshim/linux/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(UNIT_SAN) -I$(TREE)/selftests/unit/kshim \
+		-I$(TREE)/kmod -o $@ $< kmod/spec.c
 
 check: install-deps
 	@selftests/check $(if $(KVER_SET),--kernel $(KVER)) $(if $(TESTS),--tests '$(TESTS)')

@@ -39,6 +39,7 @@
 
 #include "../uapi/drvbox.h"
 #include "../uapi/drvbox_guest.h"
+#include "spec.h"
 
 struct drvbox_blk;
 struct drvbox_net;
@@ -223,11 +224,6 @@ void domain_finalize(struct drvbox_domain *d);
 bool domain_name_valid(const char *name);
 const char *domain_state_word(enum drvbox_state state);
 
-/* spec.c: the domain spec's framing */
-bool spec_valid(const char *spec, u32 len);
-bool spec_drivers_valid(const char *spec, u32 len);
-char *spec_with_drivers(const char *spec, u32 len, const char *drv,
-			u32 drv_len, u32 *out_len);
 
 /* upgrade.c: graceful restarts and driver upgrades */
 int domain_upgrade(const char *name, char *drv, u32 drv_len);

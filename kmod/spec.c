@@ -9,9 +9,11 @@
 
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 
-#include "drvbox.h"
+#include "../uapi/drvbox.h"
+#include "spec.h"
 
 enum spec_key {
 	SPEC_KERNEL,
