@@ -29,7 +29,7 @@ loaded_with() {
 		grep -qE "drvbox-init: loaded e1000e\.ko[.a-z]* $1 \("
 }
 
-# across WHAT CMD...: one iperf3 TCP connection of 45 s to the wire while
+# across WHAT CMD...: one iperf3 TCP connection of 30 s to the wire while
 # CMD runs (5 s in); fails unless iperf3 completes, and says what moved.
 # CMD's status is in $across_rc, its output in /tmp/$D.cmd.{out,err}.
 across() {
@@ -37,7 +37,7 @@ across() {
 	shift
 	ip netns exec $NS iperf3 -s -D -1 >/dev/null 2>&1 || fail "$what: iperf3 server"
 	sleep 0.5
-	iperf3 -c 10.213.10.2 -t 45 -i 1 -J >/tmp/$D.iperf.$what 2>&1 &
+	iperf3 -c 10.213.10.2 -t 30 -i 1 -J >/tmp/$D.iperf.$what 2>&1 &
 	ipid=$!
 	sleep 5
 	t0=$(ms_now)
@@ -52,7 +52,7 @@ r = json.load(open(sys.argv[1]))
 iv = [i["sum"]["bytes"] for i in r["intervals"]]
 empty = sum(1 for b in iv if b == 0)
 e = r["end"]
-print("%.1f Mbit/s received over 45 s, %d seconds without data" %
+print("%.1f Mbit/s received over 30 s, %d seconds without data" %
       (e["sum_received"]["bits_per_second"] / 1e6, empty))
 PY
 )"
