@@ -141,7 +141,7 @@ wait $read_pid || die "reading the file back across the upgrade failed"
 [ "$(cut -d' ' -f1 /tmp/demo-up.sha256)" = "$(cut -d' ' -f1 /tmp/demo-src.sha256)" ] ||
 	die "the file read across the upgrade differs from the source"
 [ "$(cat $sysd/incarnation)" -gt "$inc0" ] || die "the upgrade did not start a new incarnation"
-"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation $(cat $sysd/incarnation) /,\$p" |
+inc_log $D |
 	grep -q 'flaky_blk: flakyb0: /dev/nvme0n1, .* fault none' ||
 	die "the new incarnation's flaky_blk is not the one without the fault"
 note "upgraded in $up_s s (the read was $([ $reading = yes ] && echo "still running" || echo "done") by then); the file read back"

@@ -16,6 +16,8 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 log() { echo "# $*"; }
+# ms_now: wall clock in milliseconds
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
 # fail WHY: the test failed.  Unless a domain ended in a bare triple fault
 # since the test began (see emulator_faults): then the run is inconclusive.
 fail() {

@@ -56,8 +56,6 @@ blk_domain_stop() {
 		fail "/dev/$BLK_DEV still there after stop"
 }
 
-# ms_now: monotonic-enough wall clock in milliseconds
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 # blk_domain_diag NAME: what the host and the guest said, for a failure
 blk_domain_diag() {

@@ -36,8 +36,7 @@ dev=$BLK_DEV
 
 # loaded_with PARAMS: the current incarnation's log loads nvme with PARAMS
 loaded_with() {
-	"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation $(status_field $D incarnation) /,\$p" |
-		grep -qE "drvbox-init: loaded nvme\.ko[.a-z]* $1 \("
+	inc_log $D | grep -qE "drvbox-init: loaded nvme\.ko[.a-z]* $1 \("
 }
 
 # during N WHAT CMD...: fio (seed N, its own region) writing and
@@ -97,7 +96,7 @@ expect_eq "upgrade: crashes" "$(status_field $D crashes)" 0
 loaded_with "io_queue_depth=64" ||
 	{ blk_domain_logs $D; fail "upgrade: incarnation 3 did not load nvme with io_queue_depth=64"; }
 # drivers are not in the boot image: new ones start from it too
-"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation 3 /,\$p" | grep -q "started from boot image" ||
+inc_log $D 3 | grep -q "started from boot image" ||
 	{ blk_domain_logs $D; fail "upgrade: incarnation 3 booted cold"; }
 same_disk upgrade
 

@@ -40,6 +40,13 @@ status_field() {
 		'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
 }
 
+# inc_log NAME [N]: NAME's console log from incarnation N (default: the
+# current one) on
+inc_log() {
+	"$DRVBOX" logs "$1" |
+		sed -n "/=== drvbox: $1 incarnation ${2:-$(status_field "$1" incarnation)} /,\$p"
+}
+
 # wait_incarnation NAME N TIMEOUT_S: wait until incarnation N is running.
 wait_incarnation() {
 	local i inc

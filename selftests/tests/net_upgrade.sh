@@ -25,8 +25,7 @@ mac=$(cat /sys/class/net/$NET_DEV/address)
 
 # loaded_with PARAMS: the current incarnation's log loads e1000e so
 loaded_with() {
-	"$DRVBOX" logs $D | sed -n "/=== drvbox: $D incarnation $(status_field $D incarnation) /,\$p" |
-		grep -qE "drvbox-init: loaded e1000e\.ko[.a-z]* $1 \("
+	inc_log $D | grep -qE "drvbox-init: loaded e1000e\.ko[.a-z]* $1 \("
 }
 
 # across WHAT CMD...: one iperf3 TCP connection of 30 s to the wire while
@@ -57,8 +56,6 @@ print("%.1f Mbit/s received over 30 s, %d seconds without data" %
 PY
 )"
 }
-
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 same_interface() {
 	expect_eq "$1: host interface" "$(net_host_dev $D)" "$NET_DEV"
