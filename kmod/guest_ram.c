@@ -21,6 +21,10 @@
  * allocation for 512 faults.  A run that cannot be had falls back to a
  * page.
  *
+ * Guest RAM is allocated with I/O reclaim off (memalloc_noio): a first
+ * touch happens in a vCPU's fault, and the guest may be the very driver
+ * that reclaim would wait on (swap or dirty pages on an isolated disk).
+ *
  * A page, once set in @ram_pages, stays until guest_ram_free(); setting
  * one is serialized by @ram_lock, and a set pointer is read without it
  * (the page's zeroes are visible before its pointer: the release pairs
@@ -32,6 +36,7 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -96,10 +101,12 @@ static bool guest_ram_fill_run(struct drvbox_inc *inc, unsigned long pg)
 static struct page *guest_ram_page(struct drvbox_inc *inc, unsigned long pg)
 {
 	struct page *page = READ_ONCE(inc->ram_pages[pg]);
+	unsigned int noio;
 
 	if (page)
 		return page;
 	mutex_lock(&inc->ram_lock);
+	noio = memalloc_noio_save();
 	page = inc->ram_pages[pg];
 	if (!page && inc->ram_runs && guest_ram_fill_run(inc, pg))
 		page = inc->ram_pages[pg];
@@ -108,6 +115,7 @@ static struct page *guest_ram_page(struct drvbox_inc *inc, unsigned long pg)
 		if (page)
 			smp_store_release(&inc->ram_pages[pg], page);
 	}
+	memalloc_noio_restore(noio);
 	mutex_unlock(&inc->ram_lock);
 	return page;
 }

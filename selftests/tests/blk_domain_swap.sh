@@ -10,7 +10,7 @@
 # never ease.)  No hung task (the detector set to 20 s), no I/O error or
 # timeout, swap written and read back, memhog's pages intact, the domain
 # still in its first incarnation with the same VMM, whose pages are
-# locked in RAM.
+# locked in RAM and whose threads never reclaim through I/O.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/cli_lib.sh"
 . "$(dirname "$0")/kmod_lib.sh"
@@ -64,6 +64,13 @@ vmm=$(status_field $D vmm_pid)
 # swapped out to the disk its guest serves)
 locked=$(awk '/^VmLck:/ { print $2 }' /proc/"$vmm"/status)
 [ "${locked:-0}" -gt 0 ] || fail "the VMM has no locked memory (VmLck '$locked')"
+# PR_SET_IO_FLUSHER: PF_MEMALLOC_NOIO (0x80000) in every thread's flags,
+# field 9 of stat (the name in field 2 has no spaces: "(drvbox-vmm)")
+for t in /proc/"$vmm"/task/*; do
+	f=$(awk '{ print $9 }' "$t"/stat)
+	[ $(( f & 0x80000 )) -ne 0 ] ||
+		fail "VMM thread ${t##*/} may reclaim through I/O (flags $(printf %#x "$f"), no PF_MEMALLOC_NOIO)"
+done
 mkdir $CG || fail "mkdir $CG"
 echo $((LIMIT_MIB << 20)) > $CG/memory.max || fail "memory.max"
 log "memhog $HOG_MIB MiB for ${HOG_SECONDS} s in a cgroup limited to $LIMIT_MIB MiB"

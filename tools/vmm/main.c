@@ -386,8 +386,10 @@ int main(int argc, char **argv)
 	vmm.start_ns = vmm__now_ns();
 	fill_std_fds();
 	parse_options(argc, argv);
-	if (!vmm.cfg.standalone)
+	if (!vmm.cfg.standalone) {
 		vmm__mlock(MCL_CURRENT | MCL_FUTURE);
+		vmm__io_flusher();
+	}
 
 	/* Signals go to the main thread only; vCPU threads inherit the mask. */
 	sigemptyset(&set);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -219,4 +220,19 @@ void vmm__mlock(int flags)
 		vmm__log("mlockall: %s: this VMM's pages may be swapped out; do not put swap on this domain's disks",
 			 strerror(errno));
 	}
+}
+
+/*
+ * Mark this process as one that I/O depends on (PR_SET_IO_FLUSHER): its
+ * allocations, and the kernel's on its behalf (a vCPU's first touch of
+ * guest RAM, a page table), do not start I/O to reclaim memory, and it
+ * is not throttled behind dirty pages.  The disk it would wait on may be
+ * the one its guest serves.  Inherited by the vCPU threads created later.
+ * Needs CAP_SYS_RESOURCE; a failure is logged and the VMM runs on.
+ */
+void vmm__io_flusher(void)
+{
+	if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0))
+		vmm__log("prctl(PR_SET_IO_FLUSHER): %s: this VMM's allocations may wait on I/O to its own domain's disks",
+			 strerror(errno));
 }

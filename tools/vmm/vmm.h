@@ -121,6 +121,7 @@ static inline void put_le(uint8_t *p, uint64_t v, unsigned int len)
 /* util.c */
 void vmm__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm__mlock(int flags);
+void vmm__io_flusher(void);
 void vmm__die_start(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void vmm__die_vmm(const char *fmt, ...)
