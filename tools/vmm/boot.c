@@ -12,9 +12,11 @@
  * vCPU starts at its ELF entry, skipping the decompressor.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <asm/bootparam.h>
 
@@ -30,19 +32,46 @@ static uint8_t *kernel_image;
 static size_t kernel_size;
 static struct setup_header hdr;
 
-/* Read the image and its header; fills vmm.kver. */
+/*
+ * The start of the image: the setup header and the version string the
+ * header points at, both inside the real-mode setup code (at most 64
+ * sectors).  An incarnation restored from its boot image needs no more.
+ */
+#define KERNEL_HEAD_BYTES	(128 * 1024)
+
+static size_t boot__read_head(const char *path, uint8_t *buf, size_t cap)
+{
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		vmm__die_start("kernel image %s: %s", path, strerror(errno));
+	while (done < cap) {
+		ssize_t n = pread(fd, buf + done, cap - done, done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			vmm__die_start("kernel image %s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	return done;
+}
+
+/* Read the image's header; fills vmm.kver. */
 void boot__probe_kernel(void)
 {
 	const char *path = vmm.cfg.kernel;
-	size_t ver_off, n;
-	int err;
+	uint8_t *head = vmm__xmalloc(KERNEL_HEAD_BYTES);
+	size_t ver_off, n, len;
 
-	err = vmm__read_file(path, &kernel_image, &kernel_size);
-	if (err)
-		vmm__die_start("kernel image %s: %s", path, strerror(err));
-	if (kernel_size < 0x1000)
+	len = boot__read_head(path, head, KERNEL_HEAD_BYTES);
+	if (len < 0x1000)
 		vmm__die_start("kernel image %s: not a bzImage (too small)", path);
-	memcpy(&hdr, kernel_image + SETUP_HDR_OFFSET, sizeof(hdr));
+	memcpy(&hdr, head + SETUP_HDR_OFFSET, sizeof(hdr));
 	if (hdr.header != HDRS_MAGIC || hdr.boot_flag != 0xaa55)
 		vmm__die_start("kernel image %s: not a bzImage (no HdrS header)", path);
 	if (hdr.version < BOOT_PROTO_MIN || !(hdr.xloadflags & XLF_KERNEL_64) ||
@@ -53,9 +82,9 @@ void boot__probe_kernel(void)
 	/* kernel_version points (minus 0x200) at "6.12.1-amd64 (user@host) #1 ..." */
 	ver_off = hdr.kernel_version + 0x200;
 	vmm.kver[0] = '\0';
-	if (hdr.kernel_version && ver_off < kernel_size) {
-		for (n = 0; n < sizeof(vmm.kver) - 1 && ver_off + n < kernel_size; n++) {
-			char c = kernel_image[ver_off + n];
+	if (hdr.kernel_version && ver_off < len) {
+		for (n = 0; n < sizeof(vmm.kver) - 1 && ver_off + n < len; n++) {
+			char c = head[ver_off + n];
 
 			if (c == ' ' || c == '\0')
 				break;
@@ -63,6 +92,7 @@ void boot__probe_kernel(void)
 		}
 		vmm.kver[n] = '\0';
 	}
+	free(head);
 	if (!vmm.kver[0])
 		vmm__die_start("kernel image %s: no kernel version string in its header",
 			       path);
@@ -129,7 +159,15 @@ void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len)
 	unsigned int setup_sects = hdr.setup_sects ? hdr.setup_sects : 4;
 	struct boot_params *bp;
 	void *dst;
+	int err;
 
+	err = vmm__read_file(vmm.cfg.kernel, &kernel_image, &kernel_size);
+	if (err)
+		vmm__die_start("kernel image %s: %s", vmm.cfg.kernel, strerror(err));
+	if (kernel_size < SETUP_HDR_OFFSET + sizeof(hdr) ||
+	    memcmp(kernel_image + SETUP_HDR_OFFSET, &hdr, sizeof(hdr)))
+		vmm__die_start("kernel image %s: changed while the VMM started",
+			       vmm.cfg.kernel);
 	setup_size = (setup_sects + 1) * 512;
 	if (setup_size >= kernel_size)
 		vmm__die_start("kernel image %s: truncated", vmm.cfg.kernel);

@@ -131,10 +131,9 @@ static void image__describe_file(const char *what, const char *path)
 
 /*
  * Everything the saved state depends on.  Called once the VM and its
- * vCPUs exist (KVM's CPUID is known) and the initramfs is built.
+ * vCPUs exist (KVM's CPUID is known) and the initramfs's files are found.
  */
-void image__prepare(const char *cmdline, const uint8_t *initrd,
-		    size_t initrd_len)
+void image__prepare(const char *cmdline)
 {
 	const char *dir = vmm.cfg.image_dir;
 	struct utsname u;
@@ -150,9 +149,9 @@ void image__prepare(const char *cmdline, const uint8_t *initrd,
 		image__describe("host-version %s\n", u.version);
 	}
 	image__describe_file("kernel", vmm.cfg.kernel);
-	image__describe("initramfs %llu\n", (unsigned long long)
-			image__hash(0xcbf29ce484222325ULL, initrd, initrd_len));
-	image__describe("initramfs-bytes %zu\n", initrd_len);
+	/* the initramfs: these two and what this VMM binary adds */
+	image__describe_file("init", initramfs__init_path());
+	image__describe_file("stub", initramfs__stub_path());
 	image__describe("cmdline %s\n", cmdline);
 	image__describe("ram %llu\n", (unsigned long long)vmm.ram_bytes);
 	image__describe("vcpus %u\n", vmm.cfg.vcpus);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * drvbox-vmm: the guest's initramfs, a cpio "newc" archive built in memory
- * for every incarnation (docs/domains.md, "Initramfs").
+ * for every cold boot (docs/domains.md, "Initramfs").
  */
 #include <errno.h>
 #include <limits.h>
@@ -108,27 +108,65 @@ static void initramfs__add_host_file(struct cpio *c, const char *guest_path,
 	free(data);
 }
 
-static void initramfs__find_stub(char *path, size_t len, const char *dir)
-{
-	char tried[PATH_MAX + 256];
+/* The host files the initramfs is made of (initramfs__locate()). */
+static char init_path[PATH_MAX + 32], stub_path[PATH_MAX + 256];
 
-	snprintf(path, len, "%s/../%s/guest-stub/drvbox_stub.ko", dir, vmm.kver);
-	if (access(path, R_OK) == 0)
+static void initramfs__find_stub(const char *dir)
+{
+	char tried[sizeof(stub_path)];
+
+	snprintf(stub_path, sizeof(stub_path), "%s/../%s/guest-stub/drvbox_stub.ko",
+		 dir, vmm.kver);
+	if (access(stub_path, R_OK) == 0)
 		return;
-	snprintf(tried, sizeof(tried), "%s", path);
-	snprintf(path, len, "/lib/modules/%s/extra/drvbox_stub.ko", vmm.kver);
-	if (access(path, R_OK) == 0)
+	snprintf(tried, sizeof(tried), "%s", stub_path);
+	snprintf(stub_path, sizeof(stub_path), "/lib/modules/%s/extra/drvbox_stub.ko",
+		 vmm.kver);
+	if (access(stub_path, R_OK) == 0)
 		return;
 	vmm__die_start("guest stub for %s not found (%s, %s): build it with make KVER=%s",
-		       vmm.kver, tried, path, vmm.kver);
+		       vmm.kver, tried, stub_path, vmm.kver);
 }
 
-void initramfs__build(struct cpio *c)
+/*
+ * Find the guest init and the stub for vmm.kver.  The boot image's key
+ * names them (initramfs__init_path(), initramfs__stub_path()); the
+ * archive itself is built only for a cold boot.
+ */
+void initramfs__locate(void)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 256];
-	static const char list[] = "drvbox_stub.ko\n";
+	char dir[PATH_MAX];
 
 	exe_dir(dir, sizeof(dir));
+	snprintf(init_path, sizeof(init_path), "%s/drvbox-init", dir);
+	if (access(init_path, R_OK) < 0 &&
+	    access("/usr/local/libexec/drvbox/drvbox-init", R_OK) == 0)
+		snprintf(init_path, sizeof(init_path),
+			 "/usr/local/libexec/drvbox/drvbox-init");
+	initramfs__find_stub(dir);
+}
+
+const char *initramfs__init_path(void)
+{
+	return init_path;
+}
+
+const char *initramfs__stub_path(void)
+{
+	return stub_path;
+}
+
+/*
+ * The archive: the init, the stub, and the directories they need.
+ * Nothing here may name the domain, the incarnation or its drivers (those
+ * come behind BAR 4, drivers.c): the boot image made from it serves every
+ * incarnation of every domain of the same shape.  Anything added here
+ * must be in the image's key (image__prepare()).
+ */
+void initramfs__build(struct cpio *c)
+{
+	static const char list[] = "drvbox_stub.ko\n";
+
 	memset(c, 0, sizeof(*c));
 	cpio__dir(c, "dev");
 	cpio__chardev(c, "dev/console", 0600, 5, 1);
@@ -140,21 +178,9 @@ void initramfs__build(struct cpio *c)
 	cpio__dir(c, "etc/drvbox");
 	cpio__dir(c, "lib");
 	cpio__dir(c, "lib/modules");
-
-	snprintf(path, sizeof(path), "%s/drvbox-init", dir);
-	if (access(path, R_OK) < 0 &&
-	    access("/usr/local/libexec/drvbox/drvbox-init", R_OK) == 0)
-		snprintf(path, sizeof(path), "/usr/local/libexec/drvbox/drvbox-init");
-	initramfs__add_host_file(c, "init", path, 0755, "guest init");
-
-	initramfs__find_stub(path, sizeof(path), dir);
-	initramfs__add_host_file(c, "lib/modules/drvbox_stub.ko", path, 0644,
-				 "guest stub");
+	initramfs__add_host_file(c, "init", init_path, 0755, "guest init");
+	initramfs__add_host_file(c, "lib/modules/drvbox_stub.ko", stub_path,
+				 0644, "guest stub");
 	cpio__file(c, "etc/drvbox/modules", 0644, list, sizeof(list) - 1);
-	/*
-	 * Nothing here may name the domain, the incarnation or its drivers
-	 * (those come behind BAR 4, drivers.c): the boot image made from it
-	 * serves every incarnation of every domain of the same shape.
-	 */
 	cpio__finish(c);
 }

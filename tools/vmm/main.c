@@ -348,7 +348,7 @@ static void fill_std_fds(void)
 }
 
 /* The steps of setting up an incarnation, timed for the log. */
-enum { T_ATTACH, T_KERNEL, T_MODULES, T_INITRAMFS, T_MEMORY, T_DEVICES,
+enum { T_ATTACH, T_KERNEL, T_MODULES, T_DRIVERS, T_MEMORY, T_DEVICES,
        T_IMAGE_KEY, T_NR };
 
 /*
@@ -358,7 +358,7 @@ enum { T_ATTACH, T_KERNEL, T_MODULES, T_INITRAMFS, T_MEMORY, T_DEVICES,
 static void log_setup_times(const uint64_t *t)
 {
 	static const char *const what[T_NR] = {
-		"attach", "kernel", "modules.dep", "initramfs", "memory",
+		"attach", "kernel", "modules.dep", "drivers", "memory",
 		"devices", "image key",
 	};
 	char buf[256];
@@ -408,13 +408,12 @@ int main(int argc, char **argv)
 	t[T_ATTACH] = vmm__now_ns();
 
 	boot__probe_kernel();
+	initramfs__locate();
 	t[T_KERNEL] = vmm__now_ns();
 	nr_mods = modules__resolve(mods, VMM_MAX_MODULES);
 	t[T_MODULES] = vmm__now_ns();
-	initramfs__build(&initrd);
 	drivers__build(mods, nr_mods);
-
-	t[T_INITRAMFS] = vmm__now_ns();
+	t[T_DRIVERS] = vmm__now_ns();
 	kvm__open();
 	kvm__create_vm();
 	kvm__set_memory();
@@ -427,15 +426,17 @@ int main(int argc, char **argv)
 	kvm__create_vcpus();
 	t[T_DEVICES] = vmm__now_ns();
 	cmdline = build_cmdline();
-	image__prepare(cmdline, initrd.buf, initrd.len);
+	image__prepare(cmdline);
 	t[T_IMAGE_KEY] = vmm__now_ns();
 	log_setup_times(t);
 	if (!image__restore()) {
+		/* a cold boot: only now the kernel's and initramfs's bytes */
+		initramfs__build(&initrd);
 		mptable__write(vmm.cfg.vcpus);
 		boot__load(cmdline, initrd.buf, initrd.len);
+		free(initrd.buf);
 		kvm__setup_boot_regs();
 	}
-	free(initrd.buf);
 	fprintf(stderr, VMM_NAME ": %s: guest %s%s, %llu MiB, %u vCPU(s), %u module(s) (%llu KiB), initramfs %zu KiB; set up in %llu ms (files %llu ms, KVM %llu ms)\n",
 		vmm.cfg.domain ? vmm.cfg.domain : "standalone", vmm.kver,
 		vmm.restored ? " (from the boot image)" : "",
@@ -443,8 +444,8 @@ int main(int argc, char **argv)
 		nr_mods, (unsigned long long)(vmm.drivers_bytes >> 10),
 		(size_t)(vmm.initrd_size >> 10),
 		(unsigned long long)((vmm__now_ns() - vmm.start_ns) / 1000000),
-		(unsigned long long)((t[T_INITRAMFS] - vmm.start_ns) / 1000000),
-		(unsigned long long)((vmm__now_ns() - t[T_INITRAMFS]) / 1000000));
+		(unsigned long long)((t[T_DRIVERS] - vmm.start_ns) / 1000000),
+		(unsigned long long)((vmm__now_ns() - t[T_DRIVERS]) / 1000000));
 	fprintf(stderr, VMM_NAME ": guest command line: %s\n", cmdline);
 	kvm__run_vcpus();
 	wait_for_signals(&set);

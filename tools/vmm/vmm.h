@@ -210,8 +210,7 @@ void pci__save(struct dev_state *s);
 int pci__restore(const struct dev_state *s);
 
 /* image.c: save the VM at the boot image point, start from it later */
-void image__prepare(const char *cmdline, const uint8_t *initrd,
-		    size_t initrd_len);
+void image__prepare(const char *cmdline);
 bool image__restore(void);
 bool image__io(uint16_t port, bool write, uint8_t *data, uint32_t len,
 	       bool *save);
@@ -311,6 +310,9 @@ void cpio__file(struct cpio *c, const char *path, unsigned int mode,
 void cpio__chardev(struct cpio *c, const char *path, unsigned int mode,
 		   unsigned int major, unsigned int minor);
 void cpio__finish(struct cpio *c);
+void initramfs__locate(void);
+const char *initramfs__init_path(void);
+const char *initramfs__stub_path(void);
 void initramfs__build(struct cpio *c);
 
 /* drivers.c */
