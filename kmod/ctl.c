@@ -210,6 +210,7 @@ static long ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case DRVBOX_VMM_SET_EVENTFDS:
 	case DRVBOX_VMM_REPORT:
 	case DRVBOX_VMM_POPULATE:
+	case DRVBOX_VMM_LOAD_RAM:
 		return vmm_ioctl(file, cmd, argp);
 	default:
 		return -ENOIOCTLCMD;

@@ -143,6 +143,7 @@ int domain_create(const struct drvbox_create *c, char *spec)
 	d->spec = spec;
 	d->spec_len = c->spec_len;
 	domain_parse_exports(d);
+	ram_pool_init(&d->ram_pool, (unsigned long)d->mem_mib << (20 - PAGE_SHIFT));
 	mutex_init(&d->lock);
 	ret = blk_domain_init(d);
 	if (!ret)

@@ -115,11 +115,23 @@ struct drvbox_inc {
 };
 
 /**
+ * struct drvbox_ram_pool - pages an ended incarnation leaves to the next
+ * (ram_pool.c); @lock guards @pages and @nr
+ */
+struct drvbox_ram_pool {
+	spinlock_t lock;
+	struct list_head pages;
+	unsigned long nr;
+	unsigned long max;		/* the domain's RAM, in pages */
+};
+
+/**
  * struct drvbox_domain - a driver domain
  *
  * Immutable after create: @name, @mem_mib, @vcpus, @flags, @restart_limit,
- * @restart_window_s, @exports, @nr_exports, @passthrough.  Everything else is under
- * @lock, @spec and @spec_len included: an upgrade replaces them.
+ * @restart_window_s, @exports, @nr_exports, @passthrough.  @ram_pool has
+ * its own lock.  Everything else is under @lock, @spec and @spec_len
+ * included: an upgrade replaces them.
  */
 struct drvbox_domain {
 	struct kobject kobj;
@@ -135,6 +147,7 @@ struct drvbox_domain {
 	struct drvbox_export_status exports[DRVBOX_MAX_EXPORTS];
 	u32 nr_exports;
 	bool passthrough;		/* a pci= device: VFIO pins all guest RAM */
+	struct drvbox_ram_pool ram_pool;	/* its own lock */
 
 	struct mutex lock;
 	wait_queue_head_t wq;		/* woken when the VMM goes or the domain dies */
@@ -200,6 +213,12 @@ int drvbox_ctl_init(void);
 void drvbox_ctl_exit(void);
 
 /* domain.c: the registry and lifecycle requests */
+/* ram_pool.c */
+void ram_pool_init(struct drvbox_ram_pool *p, unsigned long max_pages);
+bool ram_pool_give(struct drvbox_ram_pool *p, struct page *page);
+struct page *ram_pool_take(struct drvbox_ram_pool *p);
+void ram_pool_drain(struct drvbox_ram_pool *p);
+
 /* guest_ram.c */
 int guest_ram_alloc(struct drvbox_inc *inc, u64 bytes, bool runs);
 void guest_ram_free(struct drvbox_inc *inc);
@@ -207,6 +226,8 @@ int guest_ram_write(struct drvbox_inc *inc, u64 off, const void *buf,
 		    size_t len);
 int guest_ram_read(struct drvbox_inc *inc, void *buf, u64 off, size_t len);
 int guest_ram_populate(struct drvbox_inc *inc, u64 off, u64 len);
+int guest_ram_load(struct drvbox_inc *inc, struct file *file, loff_t pos,
+		   u64 off, u64 len);
 int guest_ram_mmap(struct drvbox_inc *inc, struct vm_area_struct *vma);
 int guest_ram_map_range(struct drvbox_inc *inc, unsigned long addr, u64 off,
 			u64 len);

@@ -257,6 +257,7 @@ void guest_sync(struct drvbox_domain *d, struct drvbox_inc *inc)
 		d->heartbeat_jiffies = jiffies;
 		pr_info("domain %s: incarnation %u running after %u ms\n",
 			d->name, d->incarnation, d->boot_ms);
+		ram_pool_drain(&d->ram_pool);	/* what its restore left */
 		upgrade_running(d);
 		wake_up_all(&d->wq);
 		blk_guest_running(d, inc);

@@ -32,13 +32,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bvec.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uio.h>
 
 #include "compat.h"
 #include "drvbox.h"
@@ -63,10 +67,16 @@ void guest_ram_free(struct drvbox_inc *inc)
 
 	if (!inc->ram_pages)
 		return;
-	/* a page someone still holds (a pin) goes when they let go */
-	for (pg = 0; pg < inc->ram_bytes >> PAGE_SHIFT; pg++)
-		if (inc->ram_pages[pg])
-			put_page(inc->ram_pages[pg]);
+	/*
+	 * Ours alone: kept for the next incarnation's restore (ram_pool.c).
+	 * A page someone still holds (a pin) goes when they let go.
+	 */
+	for (pg = 0; pg < inc->ram_bytes >> PAGE_SHIFT; pg++) {
+		struct page *page = inc->ram_pages[pg];
+
+		if (page && !ram_pool_give(&inc->dom->ram_pool, page))
+			put_page(page);
+	}
 	kvfree(inc->ram_pages);
 	inc->ram_pages = NULL;
 }
@@ -140,6 +150,106 @@ int guest_ram_populate(struct drvbox_inc *inc, u64 off, u64 len)
 		if (!guest_ram_page(inc, pg))
 			return -ENOMEM;
 	return 0;
+}
+
+/* pages read from a file at once by guest_ram_load(): a run's worth */
+#define GUEST_RAM_LOAD_BATCH	GUEST_RAM_RUN_PAGES
+
+/*
+ * Read @n pages of @file at *@pos into pages @pg.. of the RAM.  A missing
+ * page comes from the domain's pool (an earlier incarnation's) or the
+ * allocator, and is not zeroed for it: every byte of it is written before
+ * it is set in @ram_pages (read, or zeroed past the file's end), so
+ * nothing earlier can show.  @bv: room for @n.  ram_lock held.
+ */
+static int guest_ram_load_batch(struct drvbox_inc *inc, struct file *file,
+				loff_t *pos, unsigned long pg, unsigned int n,
+				struct bio_vec *bv)
+{
+	struct iov_iter iter;
+	unsigned int i;
+	ssize_t got;
+	size_t done;
+	int ret = 0;
+
+	lockdep_assert_held(&inc->ram_lock);
+
+	for (i = 0; i < n; i++) {
+		struct page *page = inc->ram_pages[pg + i];
+
+		if (!page)
+			page = ram_pool_take(&inc->dom->ram_pool);
+		if (!page)
+			page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!page) {
+			ret = -ENOMEM;
+			break;
+		}
+		bvec_set_page(&bv[i], page, PAGE_SIZE, 0);
+	}
+	n = i;
+	iov_iter_bvec(&iter, ITER_DEST, bv, n, (size_t)n << PAGE_SHIFT);
+	got = n ? vfs_iter_read(file, &iter, pos, 0) : 0;
+	if (got < 0)
+		ret = got;
+	done = got > 0 ? got : 0;
+	for (i = 0; i < n; i++) {
+		size_t in = (size_t)i << PAGE_SHIFT;
+
+		/* past the file's end, or a failed read: zeroes */
+		if (done <= in)
+			memzero_page(bv[i].bv_page, 0, PAGE_SIZE);
+		else if (done < in + PAGE_SIZE)
+			memzero_page(bv[i].bv_page, done - in,
+				     in + PAGE_SIZE - done);
+		if (!inc->ram_pages[pg + i])
+			smp_store_release(&inc->ram_pages[pg + i],
+					  bv[i].bv_page);
+	}
+	return ret;
+}
+
+/**
+ * guest_ram_load() - fill RAM from a file, without zeroing it first
+ * @inc: the incarnation
+ * @file: a regular file open for reading
+ * @pos: where in @file
+ * @off: page-aligned offset in the RAM
+ * @len: page-aligned bytes, inside the RAM (the caller checked)
+ *
+ * The file's bytes are the first thing the pages get: no zeroing for
+ * them, with pages of the domain's pool (see ram_pool.c for what that
+ * saves).
+ *
+ * Return: 0, -ENOMEM, -EINTR (a fatal signal), or the read's error.
+ */
+int guest_ram_load(struct drvbox_inc *inc, struct file *file, loff_t pos,
+		   u64 off, u64 len)
+{
+	unsigned long pg = off >> PAGE_SHIFT, end = (off + len) >> PAGE_SHIFT;
+	struct bio_vec *bv;
+	unsigned int noio;
+	int ret = 0;
+
+	bv = kmalloc_array(GUEST_RAM_LOAD_BATCH, sizeof(*bv), GFP_KERNEL);
+	if (!bv)
+		return -ENOMEM;
+	while (pg < end && !ret) {
+		unsigned int n = min(end - pg, GUEST_RAM_LOAD_BATCH);
+
+		if (mutex_lock_killable(&inc->ram_lock)) {
+			ret = -EINTR;
+			break;
+		}
+		noio = memalloc_noio_save();
+		ret = guest_ram_load_batch(inc, file, &pos, pg, n, bv);
+		memalloc_noio_restore(noio);
+		mutex_unlock(&inc->ram_lock);
+		pg += n;
+		cond_resched();
+	}
+	kfree(bv);
+	return ret;
 }
 
 /*

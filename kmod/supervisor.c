@@ -94,6 +94,7 @@ void supervisor_fail(struct drvbox_domain *d, const char *fmt, ...)
 	d->state = DRVBOX_STATE_FAILED;
 	d->running_since_ns = 0;
 	d->need_launch = false;
+	ram_pool_drain(&d->ram_pool);
 	pr_info("domain %s failed: %s\n", d->name, d->last_error);
 	wake_up_all(&d->wq);
 }

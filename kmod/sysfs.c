@@ -110,6 +110,7 @@ static void domain_release(struct kobject *kobj)
 {
 	struct drvbox_domain *d = to_domain(kobj);
 
+	ram_pool_drain(&d->ram_pool);
 	kvfree(d->spec);
 	kvfree(d->old_spec);
 	kfree(d);

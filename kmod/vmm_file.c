@@ -354,6 +354,32 @@ static long vmm_populate(struct drvbox_inc *inc, void __user *argp)
 	return guest_ram_map_range(inc, p.addr, p.offset, p.len);
 }
 
+static long vmm_load_ram(struct drvbox_inc *inc, void __user *argp)
+{
+	struct drvbox_vmm_load_ram l;
+	struct file *file;
+	long ret;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (l.flags || !vmm_zero(l.reserved, sizeof(l.reserved)) ||
+	    !PAGE_ALIGNED(l.offset) || !PAGE_ALIGNED(l.len) ||
+	    l.offset > inc->ram_bytes || l.len > inc->ram_bytes - l.offset ||
+	    l.file_offset > LLONG_MAX)
+		return -EINVAL;
+	file = fget(l.fd);
+	if (!file)
+		return -EBADF;
+	if (!S_ISREG(file_inode(file)->i_mode))
+		ret = -EINVAL;
+	else if (!(file->f_mode & FMODE_READ))
+		ret = -EBADF;
+	else
+		ret = guest_ram_load(inc, file, l.file_offset, l.offset, l.len);
+	fput(file);
+	return ret;
+}
+
 /**
  * vmm_ioctl() - the ioctls of the VMM side
  * @file: a /dev/drvbox file
@@ -381,6 +407,8 @@ long vmm_ioctl(struct file *file, unsigned int cmd, void __user *argp)
 		return vmm_report(inc, argp);
 	case DRVBOX_VMM_POPULATE:
 		return vmm_populate(inc, argp);
+	case DRVBOX_VMM_LOAD_RAM:
+		return vmm_load_ram(inc, argp);
 	}
 	return -ENOIOCTLCMD;
 }

@@ -20,7 +20,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define DRVBOX_API_VERSION	2	/* 2: DRVBOX_UPGRADE, graceful restart, DRVBOX_VMM_POPULATE */
+#define DRVBOX_API_VERSION	3	/* 2: DRVBOX_UPGRADE, graceful restart, DRVBOX_VMM_POPULATE; 3: DRVBOX_VMM_LOAD_RAM */
 
 #define DRVBOX_DEV_NAME		"drvbox"
 #define DRVBOX_DEV_PATH		"/dev/" DRVBOX_DEV_NAME
@@ -420,6 +420,30 @@ struct drvbox_vmm_populate {
 	__u64 reserved[2];
 };
 
+/**
+ * struct drvbox_vmm_load_ram - DRVBOX_VMM_LOAD_RAM argument (API 3)
+ * @fd: a regular file open for reading (a boot image)
+ * @flags: must be zero
+ * @file_offset: where in @fd the bytes start
+ * @offset: page-aligned offset in guest RAM
+ * @len: page-aligned bytes from @offset, inside guest RAM
+ * @reserved: must be zero
+ *
+ * Fills [@offset, @offset + @len) of guest RAM with the bytes of @fd from
+ * @file_offset, read by drvbox.ko straight into the pages: pages not
+ * there yet are allocated and never zeroed first, and whatever lies past
+ * the end of @fd reads as zeroes.  Maps nothing (DRVBOX_VMM_POPULATE
+ * does).  Returns 0, or a negative errno with the range partly filled.
+ */
+struct drvbox_vmm_load_ram {
+	__s32 fd;
+	__u32 flags;
+	__u64 file_offset;
+	__u64 offset;
+	__u64 len;
+	__u64 reserved[2];
+};
+
 /* ioctl numbers, all under one magic, grouped by purpose. */
 #define DRVBOX_IOCTL_MAGIC	0xDB
 
@@ -441,5 +465,6 @@ struct drvbox_vmm_populate {
 #define DRVBOX_VMM_SET_EVENTFDS	_IOW(DRVBOX_IOCTL_MAGIC, 0x22, struct drvbox_vmm_eventfds)
 #define DRVBOX_VMM_REPORT	_IOW(DRVBOX_IOCTL_MAGIC, 0x23, struct drvbox_vmm_report)
 #define DRVBOX_VMM_POPULATE	_IOW(DRVBOX_IOCTL_MAGIC, 0x24, struct drvbox_vmm_populate)
+#define DRVBOX_VMM_LOAD_RAM	_IOW(DRVBOX_IOCTL_MAGIC, 0x25, struct drvbox_vmm_load_ram)
 
 #endif /* _UAPI_LINUX_DRVBOX_H */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -248,6 +249,76 @@ static void test_populate(int vfd, unsigned long long ram)
 	munmap(p, ram);
 }
 
+/*
+ * DRVBOX_VMM_LOAD_RAM on an attached file whose RAM is @ram bytes: a file
+ * of a page and 100 bytes, loaded over three pages from page 4 (fresh)
+ * and over page 1 (the populate test wrote there).
+ */
+static void test_load_ram(int vfd, unsigned long long ram)
+{
+	char path[] = "/tmp/drvbox-load-ram.XXXXXX";
+	struct drvbox_vmm_load_ram l;
+	unsigned char buf[4096 + 100], *p;
+	int fd, wfd, efd, ok;
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = 0x80 | (i % 127);
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+		tap_result(0, "load_ram_file", "a file to load: %s", strerror(errno));
+		return;
+	}
+	wfd = open(path, O_WRONLY);
+	unlink(path);
+	efd = eventfd(0, 0);
+	memset(&l, 0, sizeof(l));
+	l.fd = fd;
+	l.offset = 4 * 4096;
+	l.len = 4096 + 1;
+	TAP_EXPECT_ERRNO("load_ram_unaligned", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.len = ram;
+	TAP_EXPECT_ERRNO("load_ram_past_ram", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.len = 3 * 4096;
+	l.flags = 1;
+	TAP_EXPECT_ERRNO("load_ram_flags", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.flags = 0;
+	l.reserved[1] = 1;
+	TAP_EXPECT_ERRNO("load_ram_reserved", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.reserved[1] = 0;
+	l.fd = -1;
+	TAP_EXPECT_ERRNO("load_ram_bad_fd", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EBADF);
+	l.fd = efd;
+	TAP_EXPECT_ERRNO("load_ram_not_a_file", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.fd = wfd;
+	TAP_EXPECT_ERRNO("load_ram_write_only", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EBADF);
+	l.fd = fd;
+	l.file_offset = 1ULL << 63;
+	TAP_EXPECT_ERRNO("load_ram_file_offset", ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l), EINVAL);
+	l.file_offset = 0;
+	ok = ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l) == 0;
+	l.offset = 4096;
+	l.len = 4096;
+	l.file_offset = 100;
+	ok = ok && ioctl(vfd, DRVBOX_VMM_LOAD_RAM, &l) == 0;
+	tap_result(ok, "load_ram_ok", "load: %s", strerror(errno));
+	p = mmap(NULL, ram, PROT_READ, MAP_SHARED, vfd, 0);
+	if (p == MAP_FAILED) {
+		tap_result(0, "load_ram_bytes", "mmap RAM: %s", strerror(errno));
+	} else {
+		ok = !memcmp(p + 4 * 4096, buf, sizeof(buf)) &&
+		     !memcmp(p + 4096, buf + 100, 4096);
+		for (i = 4 * 4096 + sizeof(buf); ok && i < 7 * 4096; i++)
+			ok = !p[i];
+		tap_result(ok, "load_ram_bytes",
+			   "the file's bytes, then zeroes: byte %zu is %#x", i, p[i]);
+		munmap(p, ram);
+	}
+	close(efd);
+	close(wfd);
+	close(fd);
+}
+
 static void test_vmm(void)
 {
 	struct drvbox_vmm_attach a;
@@ -310,6 +381,7 @@ static void test_vmm(void)
 	if (p != MAP_FAILED)
 		munmap(p, a.shared_bytes);
 	test_populate(vfd, a.mem_bytes);
+	test_load_ram(vfd, a.mem_bytes);
 
 	memset(&s, 0, sizeof(s));
 	s.ptr = (uintptr_t)buf;

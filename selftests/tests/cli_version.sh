@@ -15,6 +15,6 @@ grep -q '^drvbox: drvbox.ko is not loaded (/dev/drvbox: No such file or director
 
 load_drvbox
 "$DRVBOX" version >/tmp/v.out 2>/tmp/v.err || fail "drvbox version failed: $(cat /tmp/v.err)"
-grep -qx 'drvbox tool: api 2' /tmp/v.out || fail "no tool version line: $(cat /tmp/v.out)"
-grep -qx 'drvbox.ko:   api 2' /tmp/v.out || fail "no module version line: $(cat /tmp/v.out)"
+grep -qx 'drvbox tool: api 3' /tmp/v.out || fail "no tool version line: $(cat /tmp/v.out)"
+grep -qx 'drvbox.ko:   api 3' /tmp/v.out || fail "no module version line: $(cat /tmp/v.out)"
 log "$(tr '\n' ' ' </tmp/v.out)"

@@ -182,3 +182,29 @@ void supervisor__populate(uint64_t off, uint64_t len)
 			 strerror(errno));
 	}
 }
+
+/*
+ * Fill guest RAM [@off, @off + @len) with @fd's bytes from @pos, read by
+ * drvbox.ko straight into unzeroed pages (DRVBOX_VMM_LOAD_RAM).  Returns
+ * 0, ENOTTY without drvbox.ko (standalone) or with an older one (the
+ * caller reads the file itself), or the errno of a failure.
+ */
+int supervisor__load_ram(int fd, uint64_t pos, uint64_t off, uint64_t len)
+{
+	struct drvbox_vmm_load_ram l = {
+		.fd = fd,
+		.file_offset = pos,
+		.offset = off,
+		.len = len,
+	};
+
+	if (!attached)
+		return ENOTTY;
+	if (!len)
+		return 0;
+	while (ioctl(drvbox_fd, DRVBOX_VMM_LOAD_RAM, &l) < 0) {
+		if (errno != EINTR)
+			return errno;
+	}
+	return 0;
+}

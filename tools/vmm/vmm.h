@@ -150,6 +150,7 @@ void supervisor__set_eventfds(void);
 void supervisor__report(int kind, const char *msg);
 bool supervisor__attached(void);
 void supervisor__populate(uint64_t off, uint64_t len);
+int supervisor__load_ram(int fd, uint64_t pos, uint64_t off, uint64_t len);
 
 /* kvm.c */
 void kvm__open(void);
