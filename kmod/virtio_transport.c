@@ -73,7 +73,8 @@ static void vdev_set(struct virtio_device *vdev, unsigned int offset,
 {
 	/*
 	 * Nothing in our config spaces is writable: no VIRTIO_BLK_F_CONFIG_WCE,
-	 * no VIRTIO_NET_F_CTRL_MAC_ADDR and no legacy MAC writes.
+	 * and a new MAC comes on the control vring (VIRTIO_NET_F_CTRL_MAC_ADDR),
+	 * never as a legacy config write.
 	 */
 }
 
