@@ -143,6 +143,9 @@ void initramfs__locate(void)
 	    access("/usr/local/libexec/drvbox/drvbox-init", R_OK) == 0)
 		snprintf(init_path, sizeof(init_path),
 			 "/usr/local/libexec/drvbox/drvbox-init");
+	/* missing now, not at the next cold boot */
+	if (access(init_path, R_OK) < 0)
+		vmm__die_start("guest init %s: %s", init_path, strerror(errno));
 	initramfs__find_stub(dir);
 }
 
