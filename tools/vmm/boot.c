@@ -41,24 +41,16 @@ static struct setup_header hdr;
 
 static size_t boot__read_head(const char *path, uint8_t *buf, size_t cap)
 {
-	size_t done = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
 	if (fd < 0)
 		vmm__die_start("kernel image %s: %s", path, strerror(errno));
-	while (done < cap) {
-		ssize_t n = pread(fd, buf + done, cap - done, done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			vmm__die_start("kernel image %s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		done += n;
-	}
+	n = vmm__pread_all(fd, buf, cap, 0);
 	close(fd);
-	return done;
+	if (n < 0)
+		vmm__die_start("kernel image %s: %s", path, strerror(-n));
+	return n;
 }
 
 /* Read the image's header; fills vmm.kver. */

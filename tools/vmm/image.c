@@ -410,22 +410,12 @@ static const char *image__check(const struct image_header *h,
 	return NULL;
 }
 
+/* All @len bytes at @off, or -errno (-EIO: the file ends first). */
 static int image__read_all(int fd, void *p, size_t len, uint64_t off)
 {
-	uint8_t *b = p;
+	ssize_t r = vmm__pread_all(fd, p, len, off);
 
-	while (len) {
-		ssize_t r = pread(fd, b, len, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		b += r;
-		len -= r;
-		off += r;
-	}
-	return 0;
+	return r < 0 ? r : (size_t)r < len ? -EIO : 0;
 }
 
 /* Reads and checks the header and metadata; NULL and a log line if bad. */
@@ -494,30 +484,23 @@ bool image__restore(void)
 	/*
 	 * The file's bytes straight into guest RAM, one copy: drvbox.ko reads
 	 * them into pages it never zeroes, then they are mapped here.
-	 * Standalone (or with an older drvbox.ko) they are read into RAM
-	 * mapped ahead.
+	 * Standalone, they are read into the VMM's own RAM.
 	 */
 	t_read = vmm__now_ns();
 	for (i = 0, pos = h.data_offset; !err && i < h.nr_extents; i++) {
-		err = -supervisor__load_ram(fd, pos, ext[i].offset,
-					    ext[i].bytes);
+		if (supervisor__attached())
+			err = -supervisor__load_ram(fd, pos, ext[i].offset,
+						    ext[i].bytes);
+		else
+			err = image__read_all(fd, vmm.ram + ext[i].offset,
+					      ext[i].bytes, pos);
 		pos += ext[i].bytes;
 	}
 	t_read = vmm__now_ns() - t_read;
 	t_pop = vmm__now_ns();
-	for (i = 0; (!err || err == -ENOTTY) && i < h.nr_extents; i++)
+	for (i = 0; !err && i < h.nr_extents; i++)
 		supervisor__populate(ext[i].offset, ext[i].bytes);
 	t_pop = vmm__now_ns() - t_pop;
-	if (err == -ENOTTY) {
-		t_read = vmm__now_ns();
-		err = 0;
-		for (i = 0, pos = h.data_offset; !err && i < h.nr_extents; i++) {
-			err = image__read_all(fd, vmm.ram + ext[i].offset,
-					      ext[i].bytes, pos);
-			pos += ext[i].bytes;
-		}
-		t_read = vmm__now_ns() - t_read;
-	}
 	close(fd);
 	if (!err)
 		err = vm_state__restore((const void *)(meta + l.vm - sizeof(h)));

@@ -185,9 +185,8 @@ void supervisor__populate(uint64_t off, uint64_t len)
 
 /*
  * Fill guest RAM [@off, @off + @len) with @fd's bytes from @pos, read by
- * drvbox.ko straight into unzeroed pages (DRVBOX_VMM_LOAD_RAM).  Returns
- * 0, ENOTTY without drvbox.ko (standalone) or with an older one (the
- * caller reads the file itself), or the errno of a failure.
+ * drvbox.ko straight into unzeroed pages (DRVBOX_VMM_LOAD_RAM; attached
+ * only).  Returns 0 or the errno of a failure.
  */
 int supervisor__load_ram(int fd, uint64_t pos, uint64_t off, uint64_t len)
 {
@@ -198,8 +197,6 @@ int supervisor__load_ram(int fd, uint64_t pos, uint64_t off, uint64_t len)
 		.len = len,
 	};
 
-	if (!attached)
-		return ENOTTY;
 	if (!len)
 		return 0;
 	while (ioctl(drvbox_fd, DRVBOX_VMM_LOAD_RAM, &l) < 0) {

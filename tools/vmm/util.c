@@ -150,6 +150,29 @@ char *vmm__xstrdup(const char *s)
 	return p;
 }
 
+/*
+ * Read @len bytes of @fd from @off into @buf, or up to its end; returns
+ * the bytes read or a negative errno.
+ */
+ssize_t vmm__pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *b = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, b + done, len - done, off + done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
 /* Read a whole file; returns 0 or a positive errno. */
 int vmm__read_file(const char *path, uint8_t **data, size_t *len)
 {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/kvm.h>
 
@@ -132,6 +133,7 @@ void vmm__report_memory(void);
 void *vmm__xmalloc(size_t n);
 char *vmm__xstrdup(const char *s);
 int vmm__read_file(const char *path, uint8_t **data, size_t *len);
+ssize_t vmm__pread_all(int fd, void *buf, size_t len, uint64_t off);
 void *vmm__gpa(uint64_t gpa, uint64_t len);
 
 /* console.c: the console log */
