@@ -340,6 +340,13 @@ static long vmm_report(struct drvbox_inc *inc, void __user *argp)
 	return 0;
 }
 
+/* [@off, @off + @len): page-aligned and inside the incarnation's RAM */
+static bool vmm_ram_range_ok(const struct drvbox_inc *inc, u64 off, u64 len)
+{
+	return PAGE_ALIGNED(off) && PAGE_ALIGNED(len) &&
+	       off <= inc->ram_bytes && len <= inc->ram_bytes - off;
+}
+
 static long vmm_populate(struct drvbox_inc *inc, void __user *argp)
 {
 	struct drvbox_vmm_populate p;
@@ -347,9 +354,7 @@ static long vmm_populate(struct drvbox_inc *inc, void __user *argp)
 	if (copy_from_user(&p, argp, sizeof(p)))
 		return -EFAULT;
 	if (!vmm_zero(p.reserved, sizeof(p.reserved)) ||
-	    !PAGE_ALIGNED(p.addr) || !PAGE_ALIGNED(p.offset) ||
-	    !PAGE_ALIGNED(p.len) || p.offset > inc->ram_bytes ||
-	    p.len > inc->ram_bytes - p.offset)
+	    !PAGE_ALIGNED(p.addr) || !vmm_ram_range_ok(inc, p.offset, p.len))
 		return -EINVAL;
 	return guest_ram_map_range(inc, p.addr, p.offset, p.len);
 }
@@ -363,8 +368,7 @@ static long vmm_load_ram(struct drvbox_inc *inc, void __user *argp)
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
 	if (l.flags || !vmm_zero(l.reserved, sizeof(l.reserved)) ||
-	    !PAGE_ALIGNED(l.offset) || !PAGE_ALIGNED(l.len) ||
-	    l.offset > inc->ram_bytes || l.len > inc->ram_bytes - l.offset ||
+	    !vmm_ram_range_ok(inc, l.offset, l.len) ||
 	    l.file_offset > LLONG_MAX)
 		return -EINVAL;
 	file = fget(l.fd);
