@@ -3,9 +3,9 @@
  * drvbox-init: PID 1 of a driver domain.
  *
  * It runs alone in the initramfs drvbox-vmm builds (docs/domains.md):
- * mount /proc, /sys and /dev, load drvbox_stub.ko (listed in
- * /etc/drvbox/modules), then the drivers the stub hands over from the
- * drvbox device's BAR 4 (drivers.c), with finit_module(), tell the stub
+ * mount /proc, /sys and /dev, load drvbox_stub.ko and bind it to the
+ * drvbox device (stub_load.c), then load the drivers the stub hands over
+ * from the device's BAR 4 (drivers.c) with finit_module(), tell the stub
  * each result through /dev/drvbox_stub, then watch /sys/block and
  * /sys/class/net (rescanned on every uevent, uevent.c) and report the
  * device list whenever it changes.  It never exits: PID 1 exiting would
@@ -33,9 +33,7 @@
 #define MODULE_INIT_COMPRESSED_FILE	4
 #endif
 
-#define MODULES_LIST	"/etc/drvbox/modules"
 #define STUB_DEV	"/dev/drvbox_stub"
-#define STUB_FILE	"drvbox_stub.ko"
 #define LINE_MAX_LEN	1024
 #define DEVS_MAX	8192
 /* the stub's longest control line (guest-stub/stub_ctl.c) */
@@ -138,7 +136,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* A monotonic clock in ms, for durations in the log. */
-static long now_ms(void)
+long now_ms(void)
 {
 	struct timespec ts;
 
@@ -147,7 +145,7 @@ static long now_ms(void)
 }
 
 /* Load MODULES_DIR/@file; returns 0 or a positive errno. */
-static int load_module(const char *file, const char *params)
+int load_module(const char *file, const char *params)
 {
 	char path[512];
 	int fd, flags = 0, err = 0;
@@ -190,56 +188,19 @@ bool load_driver(const char *file, const char *params)
 	return !err;
 }
 
-/*
- * The stub from the initramfs, then the drivers it hands us (drivers.c).
- * Lines of MODULES_LIST other than the stub's are loaded too, as drivers.
- */
-static void load_modules(void)
+/* The stub, loaded before the image point, then the drivers it hands us. */
+static void load_modules(bool stub_loaded)
 {
 	unsigned int loaded = 0, failed = 0;
-	char line[LINE_MAX_LEN];
 	long start = now_ms();
-	FILE *f;
 
-	f = fopen(MODULES_LIST, "re");
-	if (!f)
-		say("%s: %s", MODULES_LIST, strerror(errno));
-	while (f && fgets(line, sizeof(line), f)) {
-		char *file, *params;
-		long t0;
-		int err;
-
-		line[strcspn(line, "\n")] = '\0';
-		file = line + strspn(line, " \t");
-		if (!*file || *file == '#')
-			continue;
-		params = file + strcspn(file, " \t");
-		if (*params)
-			*params++ = '\0';
-		params += strspn(params, " \t");
-
-		if (strcmp(file, STUB_FILE)) {
-			if (load_driver(file, params))
-				loaded++;
-			else
-				failed++;
-			continue;
-		}
-		t0 = now_ms();
-		err = load_module(file, params);
-		if (err && err != EEXIST) {
-			say("%s: %s", file, strerror(err));
-			continue;
-		}
-		say("loaded %s (%ld ms)", file, now_ms() - t0);
+	if (stub_bind(stub_loaded)) {
 		/* the stub has mixed in the host's seed by now */
 		boot_image_reseed();
 		stub_open();
 	}
-	if (f)
-		fclose(f);
 	if (stub_fd < 0)
-		say("no %s loaded from %s: no drivers", STUB_FILE, MODULES_LIST);
+		say("no %s: no drivers", STUB_DEV);
 	else
 		drivers_load(stub_fd, &loaded, &failed);
 	say("ready (%u module(s) loaded, %u failed, in %ld ms)", loaded, failed,
@@ -361,7 +322,7 @@ static void reap_children(void)
 int main(void)
 {
 	static char devs[DEVS_MAX], last[DEVS_MAX];
-	bool first = true;
+	bool first = true, stub_loaded;
 	int ue;
 
 	mount_fs("devtmpfs", "/dev", "devtmpfs");
@@ -370,10 +331,11 @@ int main(void)
 	mount_fs("proc", "/proc", "proc");
 	mount_fs("sysfs", "/sys", "sysfs");
 
+	stub_loaded = stub_load();
 	boot_image_point();
 	tune_idle();
 	ue = uevent_open();
-	load_modules();
+	load_modules(stub_loaded);
 
 	for (;;) {
 		scan_devices(devs, sizeof(devs));

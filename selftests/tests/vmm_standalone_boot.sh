@@ -36,7 +36,7 @@ grep -q '^=== drvbox: standalone incarnation 1 started at ' "$log" ||
 	fail "no start marker in the console log"
 grep -q '^=== drvbox: standalone incarnation 1 ended: stopped by Terminated ===$' "$log" ||
 	fail "no end marker for the SIGTERM in the console log"
-grep -q '^drvbox-init: loaded drvbox_stub.ko' "$log" || fail "stub not loaded"
+grep -q '^drvbox-init: drvbox_stub.ko bound to ' "$log" || fail "stub not bound"
 grep -q '^drvbox-init: loaded null_blk.ko.* gb=1' "$log" ||
 	fail "null_blk not loaded with gb=1"
 grep -q '^drvbox-init: dev blk nullb0 1073741824$' "$log" ||

@@ -33,7 +33,7 @@ sed 's/^/# console: /' "$log" | tail -n 20
 sed 's/^/# vmm: /' "$log.err"
 rm -f "$log.err"
 [ $rc = 0 ] || fail "drvbox-vmm exited with $rc, expected 0 (init reached ready)"
-grep -q '^drvbox-init: loaded drvbox_stub.ko' "$log" || fail "stub not loaded"
+grep -q '^drvbox-init: drvbox_stub.ko bound to ' "$log" || fail "stub not bound"
 err="$(grep "^drvbox-init: $file: " "$log")" ||
 	fail "no loader error for $file on the console"
 grep -qE ": (Exec format error|Invalid argument|Operation not supported)$" <<<"$err" ||

@@ -168,8 +168,6 @@ const char *initramfs__stub_path(void)
  */
 void initramfs__build(struct cpio *c)
 {
-	static const char list[] = "drvbox_stub.ko\n";
-
 	memset(c, 0, sizeof(*c));
 	cpio__dir(c, "dev");
 	cpio__chardev(c, "dev/console", 0600, 5, 1);
@@ -177,13 +175,10 @@ void initramfs__build(struct cpio *c)
 	cpio__dir(c, "sys");
 	cpio__dir(c, "run");
 	cpio__dir(c, "tmp");
-	cpio__dir(c, "etc");
-	cpio__dir(c, "etc/drvbox");
 	cpio__dir(c, "lib");
 	cpio__dir(c, "lib/modules");
 	initramfs__add_host_file(c, "init", init_path, 0755, "guest init");
 	initramfs__add_host_file(c, "lib/modules/drvbox_stub.ko", stub_path,
 				 0644, "guest stub");
-	cpio__file(c, "etc/drvbox/modules", 0644, list, sizeof(list) - 1);
 	cpio__finish(c);
 }
