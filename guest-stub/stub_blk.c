@@ -542,8 +542,13 @@ static int stub_blk_alloc_slots(struct stub_blk *b)
 			struct stub_blk_slot *slot = &b->queues[q].slots[s];
 
 			slot->q = &b->queues[q];
-			slot->pages = alloc_pages(GFP_KERNEL | __GFP_ZERO |
-						  __GFP_NOWARN, BLK_SLOT_ORDER);
+			/*
+			 * Not zeroed: the host copies a slot out only after a
+			 * read that filled all of it, and zeroing 4 MiB a
+			 * queue was a nested page fault a page on every start.
+			 */
+			slot->pages = alloc_pages(GFP_KERNEL | __GFP_NOWARN,
+						  BLK_SLOT_ORDER);
 			if (!slot->pages)
 				return -ENOMEM;
 			slot->bio = bio_kmalloc(1, GFP_KERNEL);
