@@ -34,10 +34,15 @@
  * guest's own detector would speak (20 s).
  * psi=0: no pressure-stall averaging (a 2 s worker while tasks run);
  * nothing in a domain reads /proc/pressure.
+ * init_on_alloc=0: the guest does not zero what it allocates.  Every
+ * page reaches it zeroed or restored from the image, so what a driver
+ * could read uninitialized is only its own domain's earlier data; no
+ * unprivileged user runs there to leak it to (docs/recovery.md).
  */
 #define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic " \
 	"nonmi_ipi nmi_watchdog=0 nowatchdog psi=0 pci=conf1,noearly " \
-	"tsc=reliable no_timer_check acpi=off cryptomgr.notests quiet loglevel=4 " \
+	"tsc=reliable no_timer_check acpi=off cryptomgr.notests init_on_alloc=0 " \
+	"quiet loglevel=4 " \
 	"rdinit=/init"
 #define IMAGE_DIR_DEFAULT	"/var/cache/drvbox/images"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
