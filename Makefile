@@ -36,6 +36,7 @@ CLI_SRCS := $(wildcard tools/cli/*.c)
 CLI_HDRS := $(wildcard tools/cli/*.h) $(wildcard uapi/*.h)
 VMM_SRCS := $(wildcard tools/vmm/*.c)
 VMM_HDRS := $(wildcard tools/vmm/*.h) $(wildcard uapi/*.h)
+VMM_LIBS := -llzma -lzstd -lz
 INIT_SRCS := $(wildcard guest-stub/init/*.c)
 INIT_HDRS := $(wildcard guest-stub/init/*.h) $(wildcard uapi/*.h)
 
@@ -73,7 +74,7 @@ $(BUILD)/tools/drvbox: $(CLI_SRCS) $(CLI_HDRS)
 # The VMM: started by drvbox.ko (module parameter vmm_path) for each domain.
 $(BUILD)/tools/drvbox-vmm: $(VMM_SRCS) $(VMM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -pthread -o $@ $(VMM_SRCS)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $(VMM_SRCS) $(VMM_LIBS)
 
 # The driver domain's /init: static, it runs alone in the guest's initramfs.
 $(BUILD)/tools/drvbox-init: $(INIT_SRCS) $(INIT_HDRS)
@@ -103,7 +104,7 @@ $(BUILD)/unit/%_test: selftests/unit/%_test.c tools/vmm/%.c selftests/unit/stubs
 		selftests/unit/unit.h $(VMM_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(UNIT_SAN) -I$(TREE)/tools/vmm -pthread -o $@ $< \
-		tools/vmm/$*.c selftests/unit/stubs.c
+		tools/vmm/$*.c selftests/unit/stubs.c $(VMM_LIBS)
 
 # kmod code that holds no kernel state (kmod/spec.c), compiled for
 # userspace: selftests/unit/kshim maps the few kernel calls it makes.

@@ -29,10 +29,6 @@
 
 #include "init.h"
 
-#ifndef MODULE_INIT_COMPRESSED_FILE
-#define MODULE_INIT_COMPRESSED_FILE	4
-#endif
-
 #define STUB_DEV	"/dev/drvbox_stub"
 #define LINE_MAX_LEN	1024
 #define DEVS_MAX	8192
@@ -128,13 +124,6 @@ static void stub_open(void)
 		    strerror(errno));
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 /* A monotonic clock in ms, for durations in the log. */
 long now_ms(void)
 {
@@ -144,20 +133,20 @@ long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-/* Load MODULES_DIR/@file; returns 0 or a positive errno. */
+/*
+ * Load MODULES_DIR/@file (plain ELF: the VMM unpacks compressed modules);
+ * returns 0 or a positive errno.
+ */
 int load_module(const char *file, const char *params)
 {
 	char path[512];
-	int fd, flags = 0, err = 0;
+	int fd, err = 0;
 
 	snprintf(path, sizeof(path), MODULES_DIR "/%s", file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	if (ends_with(file, ".xz") || ends_with(file, ".zst") ||
-	    ends_with(file, ".gz"))
-		flags |= MODULE_INIT_COMPRESSED_FILE;
-	if (syscall(SYS_finit_module, fd, params, flags) < 0)
+	if (syscall(SYS_finit_module, fd, params, 0) < 0)
 		err = errno;
 	close(fd);
 	return err;

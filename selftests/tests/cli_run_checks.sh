@@ -92,11 +92,13 @@ refused "drvbox: kernel image /boot: not a regular file" "${OK[@]}" --kernel /bo
 refused "drvbox: --driver ./missing.ko: No such file or directory" --name ok0 --driver ./missing.ko
 refused "drvbox: --driver /nonexistent/x.ko.xz: No such file or directory" --name ok0 --driver /nonexistent/x.ko.xz
 echo "plain text" >"$W/text.ko"
-refused "drvbox: --driver $W/text.ko: not a kernel module (expected an ELF .ko or an xz-compressed .ko.xz)" --name ok0 --driver "$W/text.ko"
+refused "drvbox: --driver $W/text.ko: not a kernel module (expected an ELF .ko, or a .ko.xz, .ko.zst or .ko.gz of one)" --name ok0 --driver "$W/text.ko"
 cp "$W/text.ko" "$W/text.ko.xz"
-refused "drvbox: --driver $W/text.ko.xz: not a kernel module (expected an ELF .ko or an xz-compressed .ko.xz)" --name ok0 --driver "$W/text.ko.xz"
+refused "drvbox: --driver $W/text.ko.xz: not a kernel module (expected an ELF .ko, or a .ko.xz, .ko.zst or .ko.gz of one)" --name ok0 --driver "$W/text.ko.xz"
+cp "$W/text.ko" "$W/text.ko.zst"
+refused "drvbox: --driver $W/text.ko.zst: not a kernel module (expected an ELF .ko, or a .ko.xz, .ko.zst or .ko.gz of one)" --name ok0 --driver "$W/text.ko.zst"
 cp /bin/true "$W/true.ko"	# ELF, but an executable, not a module
-refused "drvbox: --driver $W/true.ko: not a kernel module (expected an ELF .ko or an xz-compressed .ko.xz)" --name ok0 --driver "$W/true.ko"
+refused "drvbox: --driver $W/true.ko: not a kernel module (expected an ELF .ko, or a .ko.xz, .ko.zst or .ko.gz of one)" --name ok0 --driver "$W/true.ko"
 refused "drvbox: --driver bad name: neither a module name nor a path to a .ko file" --name ok0 --driver "bad name"
 log "kernel image and --driver checks"
 

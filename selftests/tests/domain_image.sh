@@ -8,7 +8,8 @@
 # starts from the same image; a damaged image is dropped with a log line
 # and the incarnation boots cold; another configuration gets its own
 # image, while other drivers use the same one (they are not in it); with
-# boot_image=0 nothing is restored.
+# boot_image=0 nothing is restored.  A compressed null_blk is unpacked
+# once and kept in the module cache.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/cli_lib.sh"
 . "$(dirname "$0")/kmod_lib.sh"
@@ -67,6 +68,16 @@ crash_and_wait $D
 log_has $D 2 "started from boot image $img" ||
 	{ blk_domain_logs $D; fail "incarnation 2 did not start from $img"; }
 log "incarnation 2 from the image: boot_ms $(status_field $D boot_ms)"
+# Compressed modules were unpacked once, by the first VMM, and kept.
+nb=$(modinfo -k "$KVER" -n null_blk) || fail "no null_blk module for $KVER"
+case "$nb" in
+*.ko.xz | *.ko.zst | *.ko.gz)
+	grep -lqs "^drvbox-module-cache 1 $nb " /var/cache/drvbox/modules/*.ko ||
+		fail "$nb is not in the module cache: $(ls /var/cache/drvbox/modules 2>&1)"
+	log_has $D 2 "drvbox-init: loaded null_blk.ko gb=1" ||
+		fail "incarnation 2 did not load null_blk.ko unpacked"
+	;;
+esac
 BLK_DEV=$(blk_host_dev $D)
 dd if=/dev/"$BLK_DEV" bs=4096 count=1 status=none | grep -q "$marker" &&
 	fail "incarnation 2 still has what incarnation 1 wrote into its RAM"

@@ -4,6 +4,7 @@
  * each test links with one tools/vmm file and nothing else.  The log is
  * kept for the tests to look at and printed as a TAP comment.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +55,28 @@ void vmm__end(int kind, int code, const char *reason)
 {
 	printf("# vmm__end(%d, %d): %s\n", kind, code, reason);
 	exit(2);
+}
+
+/* unpack.c's: the whole of a file, as util.c reads it. */
+int vmm__read_file(const char *path, uint8_t **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return errno;
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) < 0) {
+		fclose(f);
+		return EIO;
+	}
+	*data = malloc(n ? n : 1);
+	if (!*data || fread(*data, 1, n, f) != (size_t)n) {
+		free(*data);
+		fclose(f);
+		return EIO;
+	}
+	fclose(f);
+	*len = n;
+	return 0;
 }

@@ -96,20 +96,42 @@ int existing_file(const char *what, const char *path, char *abs)
 	return 0;
 }
 
+/* The compressed forms of a module the VMM unpacks, with their magic. */
+static const struct {
+	const char *suffix;
+	unsigned char magic[6];
+	size_t magic_len;
+} packed_modules[] = {
+	{ ".ko.xz", { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6 },
+	{ ".ko.zst", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+	{ ".ko.gz", { 0x1f, 0x8b }, 2 },
+};
+
+/* The packed_modules[] entry @drv's name ends in, or -1. */
+static int packed_kind(const char *drv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(packed_modules) / sizeof(packed_modules[0]); i++)
+		if (ends_with(drv, packed_modules[i].suffix))
+			return (int)i;
+	return -1;
+}
+
 /*
- * A driver is a file if it looks like a path (a '/' or a .ko/.ko.xz
- * suffix); otherwise it is a module name for the VMM to resolve in the
- * guest kernel's modules.dep.
+ * A driver is a file if it looks like a path (a '/' or a .ko, .ko.xz,
+ * .ko.zst or .ko.gz suffix); otherwise it is a module name for the VMM to
+ * resolve in the guest kernel's modules.dep.
  */
 int check_driver(const char *drv, struct spec *spec)
 {
-	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
 	unsigned char head[18];
 	char abs[PATH_MAX];
+	int packed = packed_kind(drv);
+	bool ok;
 	ssize_t n;
-	bool xz = ends_with(drv, ".ko.xz");
 
-	if (!strchr(drv, '/') && !ends_with(drv, ".ko") && !xz) {
+	if (!strchr(drv, '/') && !ends_with(drv, ".ko") && packed < 0) {
 		if (!chars_in(drv, "_-") ||
 		    strlen(drv) >= sizeof(((struct drvbox_module_status *)0)->name) - 3) {
 			fprintf(stderr, "drvbox: --driver %s: neither a module "
@@ -123,12 +145,18 @@ int check_driver(const char *drv, struct spec *spec)
 	n = read_head("--driver", abs, head, sizeof(head));
 	if (n < 0)
 		return -1;
-	if (xz ? (n < 6 || memcmp(head, xz_magic, 6)) :
-	    (!ends_with(drv, ".ko") || n < 18 || memcmp(head, "\177ELF", 4) ||
-	     head[16] != 1 /* ET_REL */ || head[17] != 0)) {
+	if (packed >= 0)
+		ok = (size_t)n >= packed_modules[packed].magic_len &&
+		     !memcmp(head, packed_modules[packed].magic,
+			     packed_modules[packed].magic_len);
+	else
+		ok = ends_with(drv, ".ko") && n >= 18 &&
+		     !memcmp(head, "\177ELF", 4) &&
+		     head[16] == 1 /* ET_REL */ && head[17] == 0;
+	if (!ok) {
 		fprintf(stderr, "drvbox: --driver %s: not a kernel module "
-			"(expected an ELF .ko or an xz-compressed .ko.xz)\n",
-			drv);
+			"(expected an ELF .ko, or a .ko.xz, .ko.zst or .ko.gz "
+			"of one)\n", drv);
 		return -1;
 	}
 	return spec_add(spec, "module", abs);

@@ -48,23 +48,21 @@ void drivers__build(const struct vmm_module *mods, unsigned int nr_mods)
 			       DRVBOX_DRIVERS_BAR_SIZE >> 20, strerror(errno));
 	for (i = 0; i < nr_mods; i++) {
 		const char *params = mods[i].params ? mods[i].params : "";
+		/* unpacked here: the guest gets "x.ko" for "x.ko.xz" */
+		size_t name_len = strlen(mods[i].file) -
+				  unpack__suffix_len(mods[i].file);
 		struct drvbox_driver_file f = {};
 		uint8_t *data;
 		size_t len;
-		int err;
 
-		if (strlen(mods[i].file) >= sizeof(f.name) ||
-		    strchr(mods[i].file, '/'))
+		if (name_len >= sizeof(f.name) || strchr(mods[i].file, '/'))
 			vmm__die_start("module %s: the file name is longer than %zu bytes",
 				       mods[i].file, sizeof(f.name) - 1);
-		err = vmm__read_file(mods[i].host_path, &data, &len);
-		if (err)
-			vmm__die_start("module %s: %s", mods[i].host_path,
-				       strerror(err));
+		unpack__module(mods[i].host_path, &data, &len);
 		if (len > UINT32_MAX)
 			vmm__die_start("module %s: %zu bytes, too large",
 				       mods[i].host_path, len);
-		memcpy(f.name, mods[i].file, strlen(mods[i].file));
+		memcpy(f.name, mods[i].file, name_len);
 		f.params_len = strlen(params) + 1;
 		f.size = len;
 		drivers__put(&off, &f, sizeof(f));

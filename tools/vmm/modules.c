@@ -6,8 +6,8 @@
  * name (null_blk), looked up in /lib/modules/KVER/modules.dep of the guest
  * kernel.  Dependencies come from modules.dep (for names) or from the
  * file's .modinfo "depends=" (for plain .ko paths) and are loaded first,
- * each once.  Files are taken as stored: .ko.xz stays compressed, the guest
- * kernel decompresses it (MODULE_INIT_COMPRESSED_FILE).
+ * each once.  Compressed files (.ko.xz, .ko.zst, .ko.gz) are unpacked on
+ * the host (unpack.c): the guest loads plain ELF.
  */
 #include <elf.h>
 #include <errno.h>
@@ -201,10 +201,7 @@ static void modules__add_by_name(const char *name, bool requested,
 	modules__add_dep_entry(e, requested, 0);
 }
 
-/*
- * "depends=a,b" from the .modinfo section of a plain ELF .ko; compressed
- * files are not parsed (their dependencies must be named too).
- */
+/* "depends=a,b" from the .modinfo section of an ELF .ko. */
 static char *modules__modinfo_depends(const uint8_t *f, size_t len)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;
@@ -247,11 +244,8 @@ static void modules__add_path(const char *path)
 	char *depends, *tok, *save;
 	uint8_t *data;
 	size_t len;
-	int err;
 
-	err = vmm__read_file(path, &data, &len);
-	if (err)
-		vmm__die_start("module %s: %s", path, strerror(err));
+	unpack__module(path, &data, &len);
 	depends = modules__modinfo_depends(data, len);
 	free(data);
 	for (tok = depends ? strtok_r(depends, ",", &save) : NULL; tok;

@@ -321,6 +321,10 @@ void initramfs__build(struct cpio *c);
 /* drivers.c */
 void drivers__build(const struct vmm_module *mods, unsigned int nr_mods);
 
+/* unpack.c */
+void unpack__module(const char *path, uint8_t **data, size_t *len);
+size_t unpack__suffix_len(const char *name);
+
 /* modules.c */
 unsigned int modules__resolve(struct vmm_module *mods, unsigned int max);
 
