@@ -106,6 +106,15 @@ static void check_refused(const char *what, const char *path)
 		    "not refused");
 }
 
+static const struct {
+	const char *suffix;
+	size_t (*pack)(uint8_t *out, size_t cap);
+} formats[] = {
+	{ "xz", pack_xz },
+	{ "zst", pack_zstd },
+	{ "gz", pack_gzip },
+};
+
 int main(void)
 {
 	static uint8_t packed[ELF_BYTES + 4096];
@@ -124,23 +133,21 @@ int main(void)
 	put("m.ko", elf, sizeof(elf), path);
 	check_same("plain .ko as it is", path);
 
-	n = pack_xz(packed, sizeof(packed));
-	put("m.ko.xz", packed, n, path);
-	check_same(".ko.xz unpacked", path);
-	put("t.ko.xz", packed, n / 2, path);
-	check_refused("truncated .ko.xz refused", path);
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		char name[32], what[64];
 
-	n = pack_zstd(packed, sizeof(packed));
-	put("m.ko.zst", packed, n, path);
-	check_same(".ko.zst unpacked", path);
-	put("t.ko.zst", packed, n / 2, path);
-	check_refused("truncated .ko.zst refused", path);
-
-	n = pack_gzip(packed, sizeof(packed));
-	put("m.ko.gz", packed, n, path);
-	check_same(".ko.gz unpacked", path);
-	put("t.ko.gz", packed, n / 2, path);
-	check_refused("truncated .ko.gz refused", path);
+		n = formats[i].pack(packed, sizeof(packed));
+		snprintf(name, sizeof(name), "m.ko.%s", formats[i].suffix);
+		put(name, packed, n, path);
+		snprintf(what, sizeof(what), ".ko.%s unpacked", formats[i].suffix);
+		check_same(what, path);
+		snprintf(name, sizeof(name), "t.ko.%s", formats[i].suffix);
+		put(name, packed, n / 2, path);
+		snprintf(what, sizeof(what), "truncated .ko.%s refused",
+			 formats[i].suffix);
+		check_refused(what, path);
+	}
+	/* the last one packed is gzip */
 	put("x.ko.xz", packed, n, path);
 	check_refused("gzip data named .ko.xz refused", path);
 
