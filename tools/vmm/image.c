@@ -26,7 +26,6 @@
  * vCPU, the extent table, then at the next page boundary the RAM bytes of
  * each extent in order.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -78,24 +77,6 @@ static struct {
 	char path[512];
 	bool point_seen;		/* the first write wins */
 } img;
-
-/* 64-bit words, then the tail; fast enough for tens of MiB under TCG. */
-static uint64_t image__hash(uint64_t h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	for (; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 /* Appends a line to the description; too long a one leaves no image. */
 __attribute__((format(printf, 1, 2)))
@@ -168,7 +149,7 @@ void image__prepare(const char *cmdline)
 	}
 	img.desc[img.desc_len++] = '\0';
 	snprintf(img.path, sizeof(img.path), "%s/%016llx.img", dir,
-		 (unsigned long long)image__hash(0xcbf29ce484222325ULL,
+		 (unsigned long long)vmm__hash(VMM_HASH_SEED,
 						 img.desc, img.desc_len));
 }
 
@@ -231,7 +212,7 @@ static int image__write_all(int fd, const void *p, size_t len, uint64_t *sum)
 	const uint8_t *b = p;
 
 	if (sum)
-		*sum = image__hash(*sum, p, len);
+		*sum = vmm__hash(*sum, p, len);
 	while (len) {
 		ssize_t w = write(fd, b, len);
 
@@ -243,46 +224,6 @@ static int image__write_all(int fd, const void *p, size_t len, uint64_t *sum)
 		len -= w;
 	}
 	return 0;
-}
-
-/* Keeps the newest IMAGE_CACHE_MAX images of the directory. */
-static void image__prune(void)
-{
-	DIR *d = opendir(vmm.cfg.image_dir);
-	struct dirent *e;
-	char oldest[512];
-
-	for (;;) {
-		unsigned int count = 0;
-		struct timespec old = { 0 };
-		struct stat st;
-		char p[512];
-
-		if (!d)
-			return;
-		rewinddir(d);
-		oldest[0] = '\0';
-		while ((e = readdir(d))) {
-			size_t n = strlen(e->d_name);
-
-			if (n < 5 || strcmp(e->d_name + n - 4, ".img"))
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", vmm.cfg.image_dir,
-				 e->d_name);
-			if (stat(p, &st) < 0)
-				continue;
-			count++;
-			if (!oldest[0] || st.st_mtim.tv_sec < old.tv_sec) {
-				old = st.st_mtim;
-				snprintf(oldest, sizeof(oldest), "%s", p);
-			}
-		}
-		if (count <= IMAGE_CACHE_MAX || !oldest[0])
-			break;
-		if (unlink(oldest) < 0)
-			break;
-	}
-	closedir(d);
 }
 
 /*
@@ -370,7 +311,7 @@ int image__save(const struct vcpu_state *vcpus, unsigned int n)
 		 (unsigned long long)h.nr_extents,
 		 (unsigned long long)h.boot_ms,
 		 (unsigned long long)((vmm__now_ns() - t0) / 1000000));
-	image__prune();
+	vmm__prune_dir(vmm.cfg.image_dir, ".img", IMAGE_CACHE_MAX);
 	return 0;
 }
 
@@ -391,7 +332,7 @@ static const char *image__check(const struct image_header *h,
 		return "made for another configuration";
 	if (h->nr_vcpus != vmm.cfg.vcpus || h->ram_bytes != vmm.ram_bytes)
 		return "made for another configuration";
-	if (image__hash(IMAGE_SUM_SEED, meta, h->data_offset - sizeof(*h)) !=
+	if (vmm__hash(IMAGE_SUM_SEED, meta, h->data_offset - sizeof(*h)) !=
 	    h->checksum)
 		return "checksum mismatch";
 	if (h->data_bytes > file_bytes - h->data_offset)

@@ -232,7 +232,7 @@ static void kvm__set_cpuid(int fd, unsigned int id)
  */
 uint64_t kvm__cpuid_hash(void)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = VMM_HASH_SEED;
 	uint32_t i, k;
 
 	for (i = 0; i < supported_cpuid->nent; i++) {

@@ -13,7 +13,6 @@
  * identity, which must match in full; anything else is unpacked again.
  * At most UNPACK_CACHE_MAX files are kept, the oldest removed first.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -189,12 +188,8 @@ static void unpack__identity(const char *path, const struct stat *st,
 
 static void unpack__cache_path(const char *id, char *path, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	const char *p;
-
-	for (p = id; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
-	snprintf(path, len, UNPACK_CACHE_DIR "/%016" PRIx64 ".ko", h);
+	snprintf(path, len, UNPACK_CACHE_DIR "/%016" PRIx64 ".ko",
+		 vmm__hash(VMM_HASH_SEED, id, strlen(id)));
 }
 
 /* The cached ELF for @id, or false. */
@@ -215,44 +210,6 @@ static bool unpack__cache_read(const char *id, const char *cpath,
 	*data = buf;
 	*len = blen - n;
 	return true;
-}
-
-/* Remove the oldest cached files past UNPACK_CACHE_MAX. */
-static void unpack__cache_prune(void)
-{
-	char oldest[PATH_MAX];
-	struct timespec t = { 0 };
-	unsigned int n;
-
-	for (;;) {
-		struct dirent *de;
-		DIR *d = opendir(UNPACK_CACHE_DIR);
-
-		if (!d)
-			return;
-		n = 0;
-		oldest[0] = '\0';
-		while ((de = readdir(d))) {
-			char p[PATH_MAX];
-			struct stat st;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), UNPACK_CACHE_DIR "/%s", de->d_name);
-			if (stat(p, &st) < 0)
-				continue;
-			n++;
-			if (!oldest[0] || st.st_mtim.tv_sec < t.tv_sec ||
-			    (st.st_mtim.tv_sec == t.tv_sec &&
-			     st.st_mtim.tv_nsec < t.tv_nsec)) {
-				snprintf(oldest, sizeof(oldest), "%s", p);
-				t = st.st_mtim;
-			}
-		}
-		closedir(d);
-		if (n <= UNPACK_CACHE_MAX || !oldest[0] || unlink(oldest) < 0)
-			return;
-	}
 }
 
 /* Keep @data for @id; a cache that cannot be written is only slower. */
@@ -283,7 +240,7 @@ static void unpack__cache_write(const char *id, const char *cpath,
 		unlink(tmp);
 		goto fail;
 	}
-	unpack__cache_prune();
+	vmm__prune_dir(UNPACK_CACHE_DIR, ".ko", UNPACK_CACHE_MAX);
 	return;
 fail:
 	vmm__log("module cache %s: %s; unpacking again next time",

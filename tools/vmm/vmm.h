@@ -134,6 +134,9 @@ void *vmm__xmalloc(size_t n);
 char *vmm__xstrdup(const char *s);
 int vmm__read_file(const char *path, uint8_t **data, size_t *len);
 ssize_t vmm__pread_all(int fd, void *buf, size_t len, uint64_t off);
+#define VMM_HASH_SEED	0xcbf29ce484222325ULL	/* FNV-1a offset basis */
+uint64_t vmm__hash(uint64_t h, const void *p, size_t len);
+void vmm__prune_dir(const char *dir, const char *suffix, unsigned int max);
 void *vmm__gpa(uint64_t gpa, uint64_t len);
 
 /* console.c: the console log */
