@@ -58,7 +58,12 @@ void drivers__build(const struct vmm_module *mods, unsigned int nr_mods)
 		if (name_len >= sizeof(f.name) || strchr(mods[i].file, '/'))
 			vmm__die_start("module %s: the file name is longer than %zu bytes",
 				       mods[i].file, sizeof(f.name) - 1);
-		unpack__module(mods[i].host_path, &data, &len);
+		if (mods[i].data) {
+			data = mods[i].data;
+			len = mods[i].len;
+		} else {
+			unpack__module(mods[i].host_path, &data, &len);
+		}
 		if (len > UINT32_MAX)
 			vmm__die_start("module %s: %zu bytes, too large",
 				       mods[i].host_path, len);

@@ -245,14 +245,22 @@ static void modules__add_path(const char *path)
 	uint8_t *data;
 	size_t len;
 
+	struct vmm_module *m;
+
 	unpack__module(path, &data, &len);
 	depends = modules__modinfo_depends(data, len);
-	free(data);
 	for (tok = depends ? strtok_r(depends, ",", &save) : NULL; tok;
 	     tok = strtok_r(NULL, ",", &save))
 		modules__add_by_name(tok, false, path);
 	free(depends);
-	modules__add(path, true);
+	m = modules__add(path, true);
+	/* read once: drivers__build() takes it from here */
+	if (!m->data) {
+		m->data = data;
+		m->len = len;
+	} else {
+		free(data);
+	}
 }
 
 static void modules__apply_param(const char *arg)

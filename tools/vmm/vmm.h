@@ -50,6 +50,8 @@ struct vmm_module {
 	char *file;			/* basename in the initramfs */
 	char *params;			/* "k=v k2=v2", may be NULL */
 	bool requested;			/* named by the user, not a dependency */
+	uint8_t *data;			/* its ELF once read (by path), or NULL; drivers__build() frees it */
+	size_t len;
 };
 
 #define VMM_MAX_MODULES		64
