@@ -103,25 +103,33 @@ static bool stub_find_device(char *bdf, size_t len)
 	return found;
 }
 
+/* Load the stub module; false (said why) if it could not be. */
+static bool stub_insmod(const char *when)
+{
+	long t0 = now_ms();
+	int err = load_module(STUB_FILE, "");
+
+	if (err && err != EEXIST) {
+		say("%s: %s", STUB_FILE, strerror(err));
+		return false;
+	}
+	say("loaded %s%s (%ld ms)", STUB_FILE, when, now_ms() - t0);
+	return true;
+}
+
 /*
  * Load the stub with autoprobe off; false if it is not loaded (then
  * stub_bind() loads it, after the image point).
  */
 bool stub_load(void)
 {
-	long t0 = now_ms();
-	int err;
-
 	/* a stub that probed here would bind the image to one incarnation */
 	if (sysfs_write(PCI_AUTOPROBE, "0"))
 		return false;
-	err = load_module(STUB_FILE, "");
-	if (err && err != EEXIST) {
-		say("%s: %s", STUB_FILE, strerror(err));
+	if (!stub_insmod("")) {
 		sysfs_write(PCI_AUTOPROBE, "1");
 		return false;
 	}
-	say("loaded %s (%ld ms)", STUB_FILE, now_ms() - t0);
 	return true;
 }
 
@@ -130,19 +138,11 @@ bool stub_bind(bool loaded)
 {
 	long t0 = now_ms();
 	char bdf[NAME_MAX + 1], drv[sizeof(PCI_DEVICES) + NAME_MAX + 16];
-	int err;
 
 	if (loaded && sysfs_write(PCI_AUTOPROBE, "1"))
 		say("drivers loaded from now on will not probe their devices");
-	if (!loaded) {
-		err = load_module(STUB_FILE, "");
-		if (err && err != EEXIST) {
-			say("%s: %s", STUB_FILE, strerror(err));
-			return false;
-		}
-		say("loaded %s after the image point (%ld ms)", STUB_FILE,
-		    now_ms() - t0);
-	}
+	if (!loaded && !stub_insmod(" after the image point"))
+		return false;
 	if (!stub_find_device(bdf, sizeof(bdf)))
 		return false;
 	snprintf(drv, sizeof(drv), PCI_DEVICES "/%s/driver", bdf);
