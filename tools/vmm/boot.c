@@ -74,7 +74,12 @@ void boot__probe_kernel(void)
 	/* kernel_version points (minus 0x200) at "6.12.1-amd64 (user@host) #1 ..." */
 	ver_off = hdr.kernel_version + 0x200;
 	vmm.kver[0] = '\0';
+	vmm.kversion[0] = '\0';
 	if (hdr.kernel_version && ver_off < len) {
+		for (n = 0; n < sizeof(vmm.kversion) - 1 && ver_off + n < len &&
+			    head[ver_off + n]; n++)
+			vmm.kversion[n] = head[ver_off + n];
+		vmm.kversion[n] = '\0';
 		for (n = 0; n < sizeof(vmm.kver) - 1 && ver_off + n < len; n++) {
 			char c = head[ver_off + n];
 
@@ -88,6 +93,12 @@ void boot__probe_kernel(void)
 	if (!vmm.kver[0])
 		vmm__die_start("kernel image %s: no kernel version string in its header",
 			       path);
+}
+
+/* Where the kernel runs without KASLR: its physical load address. */
+uint64_t boot__load_address(void)
+{
+	return hdr.pref_address;
 }
 
 static void boot__page_tables(void)

@@ -559,12 +559,13 @@ static void kvm__guest_died(const char *what)
 }
 
 /*
- * Pausing every vCPU for the boot image.  The vCPU that reached the image
- * point asks; the others are kicked out of KVM_RUN (immediate_exit and a
- * signal, so one in userspace or about to enter sees it too), and each
- * completes its pending PIO/MMIO with one more immediate-exit KVM_RUN and
- * saves its own state before it waits.  Only the asking vCPU runs while
- * the rest wait: it writes the image, then lets them go.
+ * Pausing every vCPU, for the boot image or a hang report.  The vCPU that
+ * reached the image point (or the main thread) asks; the others are
+ * kicked out of KVM_RUN (immediate_exit and a signal, so one in userspace
+ * or about to enter sees it too), and each completes its pending PIO/MMIO
+ * with one more immediate-exit KVM_RUN and saves its own state before it
+ * waits.  Only the asking vCPU runs while the rest wait: it writes the
+ * image, then lets them go.  A hang report never lets them go.
  */
 static pthread_t vcpu_threads[16];
 static struct {
@@ -573,6 +574,7 @@ static struct {
 	bool requested;
 	unsigned int paused;
 	int error;
+	bool saved[16];			/* vcpu_states[i] is this pause's */
 } pause_ctl = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -608,6 +610,7 @@ static void kvm__pause_self(unsigned int id)
 	pthread_mutex_lock(&pause_ctl.lock);
 	if (err && !pause_ctl.error)
 		pause_ctl.error = err;
+	pause_ctl.saved[id] = !err;
 	pause_ctl.paused++;
 	pthread_cond_broadcast(&pause_ctl.cond);
 	while (pause_ctl.requested)
@@ -620,10 +623,65 @@ static bool kvm__pause_requested(void)
 	return __atomic_load_n(&pause_ctl.requested, __ATOMIC_ACQUIRE);
 }
 
+/* Kick every vCPU but @self (none: -1) towards kvm__pause_self(). */
+static void kvm__kick_all(int self)
+{
+	unsigned int i;
+
+	for (i = 0; i < vmm.cfg.vcpus; i++) {
+		if ((int)i == self)
+			continue;
+		vmm.runs[i]->immediate_exit = 1;
+		pthread_kill(vcpu_threads[i], SIGUSR1);
+	}
+}
+
+/* The state a hang report reads: NULL if vCPU @i did not pause and save. */
+const struct vcpu_state *kvm__paused_state(unsigned int i)
+{
+	return i < vmm.cfg.vcpus && pause_ctl.saved[i] ? &vcpu_states[i] : NULL;
+}
+
+/**
+ * kvm__pause_all() - stop every vCPU where it is, from the main thread
+ * @timeout_ms: how long to wait for them
+ *
+ * For a report on a guest that stopped answering: the vCPUs stay paused
+ * for good (the process is about to end).  A vCPU whose thread is stuck
+ * in the kernel does not pause in time; none pauses while a boot image
+ * is being written.
+ */
+void kvm__pause_all(unsigned int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pause_ctl.lock);
+	if (pause_ctl.requested) {	/* an image being saved */
+		pthread_mutex_unlock(&pause_ctl.lock);
+		return;
+	}
+	memset(pause_ctl.saved, 0, sizeof(pause_ctl.saved));
+	pause_ctl.paused = 0;
+	pause_ctl.error = 0;
+	__atomic_store_n(&pause_ctl.requested, true, __ATOMIC_RELEASE);
+	kvm__kick_all(-1);
+	while (pause_ctl.paused < vmm.cfg.vcpus)
+		if (pthread_cond_timedwait(&pause_ctl.cond, &pause_ctl.lock,
+					   &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&pause_ctl.lock);
+}
+
 /* On the vCPU that reached the image point. */
 static void kvm__save_image(unsigned int id)
 {
-	unsigned int i;
 	int err;
 
 	pthread_mutex_lock(&pause_ctl.lock);
@@ -631,12 +689,7 @@ static void kvm__save_image(unsigned int id)
 	pause_ctl.error = 0;
 	__atomic_store_n(&pause_ctl.requested, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&pause_ctl.lock);
-	for (i = 0; i < vmm.cfg.vcpus; i++) {
-		if (i == id)
-			continue;
-		vmm.runs[i]->immediate_exit = 1;
-		pthread_kill(vcpu_threads[i], SIGUSR1);
-	}
+	kvm__kick_all(id);
 	err = kvm__complete_exit(id);
 	if (!err)
 		err = vcpu_state__save(vmm.vcpu_fds[id], &vcpu_states[id]);

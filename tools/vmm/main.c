@@ -6,7 +6,8 @@
  *   drvbox-vmm --standalone --kernel PATH --module M ...   (development)
  *
  * The main thread sets everything up, starts one thread per vCPU and then
- * only waits for SIGTERM/SIGINT (or --timeout).  Whatever ends the guest
+ * only waits for SIGTERM/SIGINT (or --timeout), or SIGQUIT (a hang report,
+ * then the end).  Whatever ends the guest
  * ends the process: see vmm__end().
  */
 #include <errno.h>
@@ -32,6 +33,10 @@
  * nowatchdog: no soft-lockup timer waking each vCPU every 4 s; drvbox.ko
  * kills a stuck domain after heartbeat_timeout_ms, long before the
  * guest's own detector would speak (20 s).
+ * nokaslr: the kernel at its link address, so that a hang report can name
+ * the code each vCPU was in from the host's kallsyms (hang_report.c).  KASLR would
+ * hide nothing here: the untrusted code is a module in this very kernel,
+ * and every incarnation restored from one image shares its layout anyway.
  * psi=0: no pressure-stall averaging (a 2 s worker while tasks run);
  * nothing in a domain reads /proc/pressure.
  * init_on_alloc=0: the guest does not zero what it allocates.  Every
@@ -42,7 +47,7 @@
 #define BASE_CMDLINE "console=ttyS0 reboot=p panic=-1 oops=panic " \
 	"nonmi_ipi nmi_watchdog=0 nowatchdog psi=0 pci=conf1,noearly " \
 	"tsc=reliable no_timer_check acpi=off cryptomgr.notests init_on_alloc=0 " \
-	"quiet loglevel=4 " \
+	"nokaslr quiet loglevel=4 " \
 	"rdinit=/init"
 #define IMAGE_DIR_DEFAULT	"/var/cache/drvbox/images"
 #define STANDALONE_SHARED_BYTES	(64 << 10)
@@ -85,8 +90,13 @@ static void usage(FILE *f)
 "                       standalone: none)\n"
 "  --no-image           always boot, save no image\n"
 "\n"
+"SIGQUIT: log where each vCPU is (a hang report: RIP, interrupts on or off,\n"
+"the kernel functions on its stack, named from the host's /proc/kallsyms),\n"
+"then exit 2.  "
+"drvbox.ko sends it to a domain that misses its heartbeat.\n"
+"\n"
 "Exit status: 0 stopped (SIGTERM, --until), 1 could not start or VMM error,\n"
-"2 the guest died (panic, triple fault), 3 --timeout expired.\n",
+"2 the guest died (panic, triple fault) or hung (SIGQUIT), 3 --timeout expired.\n",
 		DRVBOX_MIN_MEM_MIB, DRVBOX_MAX_MEM_MIB, DRVBOX_MAX_VCPUS);
 }
 
@@ -333,6 +343,10 @@ static void wait_for_signals(const sigset_t *set)
 		}
 		if (sig < 0)
 			continue;	/* EINTR, EAGAIN (timeout) */
+		if (sig == SIGQUIT) {
+			hang_report__log();
+			vmm__end(0, VMM_EXIT_GUEST, "stopped by SIGQUIT (hang report above)");
+		}
 		snprintf(msg, sizeof(msg), "stopped by %s", strsignal(sig));
 		vmm__end(0, VMM_EXIT_STOPPED, msg);
 	}
@@ -401,6 +415,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

@@ -94,6 +94,7 @@ struct vmm {
 	unsigned int nr_doorbells, nr_vectors;
 	int doorbell_fds[16], irq_fds[16];
 	char kver[128];			/* guest kernel version */
+	char kversion[256];		/* and its whole version string */
 	uint64_t kernel_entry;
 	uint64_t initrd_gpa, initrd_size;
 	uint64_t start_ns;		/* for boot time figures */
@@ -173,6 +174,7 @@ unsigned int kvm__alloc_msi_gsis(unsigned int n);
 void kvm__set_msi_route(unsigned int gsi, bool enabled, uint64_t addr,
 			uint32_t data);
 void kvm__run_vcpus(void);
+void kvm__pause_all(unsigned int timeout_ms);
 
 /* vcpu_state.c: what KVM holds of a paused VM (docs/recovery.md) */
 #define VCPU_STATE_MAX_MSRS	256
@@ -196,6 +198,10 @@ struct vm_state {
 };
 int vcpu_state__save(int fd, struct vcpu_state *s);
 int vcpu_state__restore(int fd, const struct vcpu_state *s);
+const struct vcpu_state *kvm__paused_state(unsigned int i);
+
+/* hang_report.c */
+void hang_report__log(void);
 int vm_state__save(struct vm_state *s);
 int vm_state__restore(const struct vm_state *s);
 
@@ -233,6 +239,7 @@ uint64_t kvm__cpuid_hash(void);
 
 /* boot.c */
 void boot__probe_kernel(void);
+uint64_t boot__load_address(void);
 void boot__load(const char *cmdline, const uint8_t *initrd, size_t initrd_len);
 
 /* vmlinux.c: the kernel unpacked once, booted without its decompressor */
