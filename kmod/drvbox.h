@@ -60,6 +60,8 @@ struct task_struct;
  */
 #define DRVBOX_TICK_MS			100
 #define DRVBOX_RUNNING_TICK_MAX_MS	1000
+/* A hung guest's VMM logs where its vCPUs are (SIGQUIT) within this. */
+#define DRVBOX_HANG_REPORT_MS		5000
 
 /* Where the VMM is in the current incarnation (d->vmm). */
 enum drvbox_vmm_phase {
@@ -170,6 +172,7 @@ struct drvbox_domain {
 	struct task_struct *vmm_task;	/* same task, for its exit code */
 	struct drvbox_inc *inc;
 	char kill_reason[DRVBOX_MSG_LEN];	/* why we killed the VMM, if we did */
+	unsigned long kill_deadline;	/* SIGKILL a hung guest's VMM then; 0: no */
 	u32 last_heartbeat;
 	u32 last_command_ack;
 	unsigned long heartbeat_jiffies;	/* last sign of life */

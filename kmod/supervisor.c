@@ -81,6 +81,30 @@ void supervisor_kill_vmm(struct drvbox_domain *d, const char *reason)
 		kill_pid(d->vmm_pid, SIGKILL, 1);
 }
 
+/*
+ * A guest that stopped answering: SIGQUIT first, which the VMM answers
+ * with a hang report in the console log (where each vCPU was: what an
+ * operator needs to tell a driver's deadlock from a starved guest), then
+ * it exits.  supervisor_watch() sends SIGKILL after DRVBOX_HANG_REPORT_MS
+ * if it has not.  d->lock held.
+ */
+static void supervisor_kill_hung(struct drvbox_domain *d, const char *reason)
+{
+	lockdep_assert_held(&d->lock);
+
+	if (d->vmm == VMM_NONE || d->kill_reason[0])
+		return;
+	if (!d->vmm_pid) {
+		supervisor_kill_vmm(d, reason);
+		return;
+	}
+	strscpy(d->kill_reason, reason, sizeof(d->kill_reason));
+	kill_pid(d->vmm_pid, SIGQUIT, 1);
+	d->kill_deadline = jiffies + msecs_to_jiffies(DRVBOX_HANG_REPORT_MS);
+	if (!d->kill_deadline)
+		d->kill_deadline = 1;
+}
+
 /* d->lock held */
 void supervisor_fail(struct drvbox_domain *d, const char *fmt, ...)
 {
@@ -272,6 +296,7 @@ void supervisor_incarnation_end(struct drvbox_domain *d, struct drvbox_inc *inc)
 	supervisor_drop_vmm(d);
 	d->running_since_ns = 0;
 	d->kill_reason[0] = '\0';
+	d->kill_deadline = 0;
 	d->drain_why = NULL;	/* what it held goes to the next one */
 	wake_up_all(&d->wq);
 	pr_info("domain %s: incarnation %u ended: %s\n", d->name,
@@ -341,7 +366,7 @@ static void supervisor_liveness(struct drvbox_domain *d, unsigned long now)
 	lockdep_assert_held(&d->lock);
 	if (time_after(now, d->heartbeat_jiffies + tmo)) {
 		pr_info("domain %s: heartbeat lost\n", d->name);
-		supervisor_kill_vmm(d, "heartbeat lost");
+		supervisor_kill_hung(d, "heartbeat lost");
 		return;
 	}
 	if (!time_after(now, d->heartbeat_jiffies + tmo / 2) ||
@@ -381,6 +406,10 @@ static void supervisor_watch(struct drvbox_domain *d)
 		/* The VMM died before it attached. */
 		supervisor_incarnation_end(d, NULL);
 		return;
+	}
+	if (d->kill_deadline && time_after(now, d->kill_deadline)) {
+		d->kill_deadline = 0;
+		supervisor_kill_vmm(d, NULL);
 	}
 	if (d->vmm == VMM_ATTACHED)
 		guest_sync(d, d->inc);

@@ -95,6 +95,16 @@ for c in ${RECOV_CASES:-panic oops bug hang vmm-kill}; do
 		"$DRVBOX" logs $D | grep -q "flaky_blk: injecting $fault after $FAULT_AFTER requests" ||
 			{ blk_domain_logs $D; fail "$c: no 'injecting $fault' line in the domain's log"; }
 	fi
+	if [ $c = hang ]; then
+		# the hang report: flaky_blk spins with interrupts off in the
+		# only vCPU, called from kernel code the report names
+		report=$("$DRVBOX" logs $D | grep 'drvbox-vmm: hang report:')
+		echo "$report" | sed 's/^/#   /'
+		echo "$report" | grep -q 'vCPU 0 running, interrupts off: rip 0xffffffffc' ||
+			fail "$c: no hang report of vCPU 0 spinning in a module with interrupts off"
+		echo "$report" | grep -Eq 'vCPU 0 stack:( \? [A-Za-z0-9_.]+\+0x[0-9a-f]+)+' ||
+			fail "$c: the hang report names no kernel function on vCPU 0's stack"
+	fi
 	[ "$(blk_stat $D replayed)" -gt 0 ] || fail "$c: nothing replayed: $(blk_exports $D)"
 	expect_eq "$c: timeouts" "$(blk_stat $D timeouts)" 0
 	expect_eq "$c: errors" "$(blk_stat $D errors)" 0
