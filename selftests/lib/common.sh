@@ -60,6 +60,10 @@ fail_diag() {
 		n=$(basename "$d")
 		echo "# diag: domain $n:$(for a in state incarnation restarts boot_ms last_crash_reason last_error; do
 			printf ' %s=%s' $a "$(timeout 5 cat "$d$a" 2>/dev/null | tr -d '\n')"; done)"
+		# how earlier incarnations ended, with a hung one's vCPUs
+		[ -r "/run/drvbox/$n/console.log" ] &&
+			timeout 5 grep -aE 'hang report:|=== drvbox: .* ended' "/run/drvbox/$n/console.log" |
+			tail -n 12 | sed 's/^/# diag:   /'
 	done
 	for p in $(pgrep -x drvbox-vmm); do
 		echo "# diag: drvbox-vmm $p: $(timeout 5 tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)"

@@ -50,9 +50,14 @@ expect_eq "combined channels (max, current)" "$(channels)" "2 2 "
 expect_eq "MQ negotiated" "$(cut -c23 /sys/class/net/$NET_DEV/device/features)" 1
 
 ping4() {
-	busybox ping -4 -A -q -c "$1" -W 5 10.213.9.2 2>&1 | grep -q "$1 packets received"
+	PING_OUT=$(busybox ping -4 -A -q -c "$1" -W 5 10.213.9.2 2>&1)
+	echo "$PING_OUT" | grep -q "$1 packets received"
 }
-ping4 20 || fail "no pings through $NET_DEV"
+# ping_fail WHY: fail with ping's summary and the export's counters
+ping_fail() {
+	fail "$1: $(echo "$PING_OUT" | grep -E 'packets|round-trip' | tr '\n' ' ')($(net_exports $D))"
+}
+ping4 20 || ping_fail "no pings through $NET_DEV"
 # list N: field N (1-based) of a comma list
 nth() { echo "$1" | cut -d, -f"$2"; }
 # vq_kicks rx|tx Q: virtio_net's notifications on vring pair Q's RX or TX
@@ -115,7 +120,7 @@ iperf3 -c 10.213.9.2 -R -P 8 -t 4 -J >/tmp/$D.rx1q 2>&1 ||
 n1=$(vq_kicks rx 0)
 log "one pair: $(python3 -c 'import json,sys; print("%.1f Mbit/s" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' /tmp/$D.rx1q), host RX vring 0 refills $n0 -> $n1; by guest queue $(net_stat $D rx_by_queue)"
 [ $((n1 - n0)) -gt 10 ] || fail "nothing came up through RX vring 0 with one pair"
-ping4 20 || fail "no pings with one pair"
+ping4 20 || ping_fail "no pings with one pair"
 ethtool -L "$NET_DEV" combined 2 || fail "ethtool -L combined 2"
 expect_eq "queue pairs after ethtool -L combined 2" "$(net_stat $D pairs)" 2/2
 
@@ -124,7 +129,7 @@ expect_eq "queue pairs after ethtool -L combined 2" "$(net_stat $D pairs)" 2/2
 wait_until 30 carrier 0 || fail "carrier still up after the panic"
 wait_until 180 carrier 1 || fail "carrier not back: $(net_exports $D)"
 expect_eq "guest queues after the panic" "$(net_stat $D queues)" 2
-ping4 20 || fail "no pings after the panic"
+ping4 20 || ping_fail "no pings after the panic"
 log "after the panic: $(net_exports $D)"
 expect_eq protocol_errors "$(cat /sys/kernel/drvbox/domains/$D/protocol_errors)" 0
 
