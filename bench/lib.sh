@@ -163,7 +163,11 @@ counters_json() {
 		guest_cpu_us = d("guest_ticks") * 1e6 / hz
 		printf "{\"%s\": %d, \"restarts\": %d, ", blk ? "requests" : "frames", req, d("restarts")
 		if (blk)
-			printf "\"replayed\": %d, \"host_irqs_per_req\": %.3f, \"table_full\": %d, \"guest_us_per_req\": %.1f, \"polls\": %d, \"poll_misses\": %d, ", d("replayed"), d("host_irqs") / r, d("table_full"), d("guest_us") / r, d("polls"), d("poll_misses")
+			printf "\"replayed\": %d, \"table_full\": %d, \"guest_us_per_req\": %.1f, \"polls\": %d, \"poll_misses\": %d, ", d("replayed"), d("table_full"), d("guest_us") / r, d("polls"), d("poll_misses")
+		if ("host_irqs" in a)
+			printf "\"host_irqs_per_req\": %.3f, ", d("host_irqs") / r
+		if ("host_notifies" in a)
+			printf "\"host_notifies_per_req\": %.3f, ", d("host_notifies") / r
 		printf "\"doorbells_per_req\": %.3f, \"irqs_per_req\": %.3f, ", d("doorbells") / r, d("irqs") / r
 		printf "\"mediator_us_per_req\": %.2f, \"vmm_cpu_us_per_req\": %.2f, \"guest_cpu_us_per_req\": %.2f, ", d("mediator_us") / r, vmm_us / r, guest_cpu_us / r
 		printf "\"host_cpu_us_per_req\": %.2f, \"copied_bytes_per_byte\": %.3f}\n", (d("mediator_us") + vmm_us) / r, d("copied") / by

@@ -75,7 +75,7 @@ def ratios(case, spoiled):
 
 
 COUNTER_COLUMNS = ("doorbells_per_req", "irqs_per_req", "host_irqs_per_req",
-                   "host_cpu_us_per_req", "guest_cpu_us_per_req", "copied_bytes_per_byte")
+                   "host_notifies_per_req", "host_cpu_us_per_req", "guest_cpu_us_per_req", "copied_bytes_per_byte")
 
 
 def counters(d, prefix=""):

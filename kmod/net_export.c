@@ -355,7 +355,8 @@ static void net_configure(struct drvbox_net *net,
 			BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO4) |
 			BIT_ULL(VIRTIO_NET_F_GUEST_TSO6) |
-			BIT_ULL(VIRTIO_NET_F_GUEST_ECN);
+			BIT_ULL(VIRTIO_NET_F_GUEST_ECN) |
+			BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
 	/* as many queue pairs as the guest NIC has queues for us */
 	net->max_pairs = s->nr_queues;
 	net->curr_pairs = 1;
@@ -671,6 +672,10 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    st.tx_room_waits, st.rx_buf_waits, guest_tx_errors,
 			    guest_rx_dropped, want.seq, ack,
 			    settings_error);
+	/* virtio_net's callbacks we made, and its notifies */
+	*n += sysfs_emit_at(buf, *n, " host_irqs=%llu host_notifies=%lld",
+			    net->vd.interrupts,
+			    (long long)atomic64_read(&net->vd.notifies));
 	/* the queues: attached, virtio_net's pairs, frames by guest queue */
 	*n += sysfs_emit_at(buf, *n, " queues=%u pairs=%u/%u",
 			    net->nr_gq, READ_ONCE(net->curr_pairs),

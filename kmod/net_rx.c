@@ -312,6 +312,8 @@ static const char *net_rx(struct drvbox_net *net, u32 g, struct net_rx_frame *f,
 					  sizeof(f->out) + f->len, &nr);
 			if (!ret) {
 				/* its refill's notify() kicks us */
+				if (vdev_notify_on_more(&net->vd, net_rx_vq(p)))
+					continue;	/* refilled meanwhile */
 				gq->rx_wait_bufs = true;
 				net->stats.rx_buf_waits++;
 				break;

@@ -195,24 +195,17 @@ static void net_want_changed(struct drvbox_net *net)
 		net->want.seq++;
 }
 
-/**
- * net_ctrl_kick() - handle what virtio_net put on the control vring
- * @net: the export
- *
- * Called from virtio_net's notify (any context, virtio_net waits for the
- * answer); the control vring is only ever touched here, under want_lock,
- * so this does not take net->lock.
- */
-void net_ctrl_kick(struct drvbox_net *net)
+/* Answer every command on the control vring; true if a setting changed. */
+static bool net_ctrl_take(struct drvbox_net *net)
 {
 	struct drvbox_vdev *v = &net->vd;
 	unsigned int ctrl = net_ctrl_vq(net);
 	struct vdev_seg segs[NET_CTRL_SEGS];
-	unsigned long flags;
 	bool changed = false;
 	u16 head;
 
-	spin_lock_irqsave(&net->want_lock, flags);
+	lockdep_assert_held(&net->want_lock);
+
 	while (vdev_pop_head(v, ctrl, &head)) {
 		struct net_ctrl_cmd c = { .segs = segs };
 		const struct vdev_seg *ack;
@@ -235,6 +228,27 @@ void net_ctrl_kick(struct drvbox_net *net)
 		*(u8 *)ack->addr = status;
 		vdev_push_used(v, ctrl, head, 1);
 	}
+	return changed;
+}
+
+/**
+ * net_ctrl_kick() - handle what virtio_net put on the control vring
+ * @net: the export
+ *
+ * Called from virtio_net's notify (any context, virtio_net waits for the
+ * answer); the control vring is only ever touched here, under want_lock,
+ * so this does not take net->lock.
+ */
+void net_ctrl_kick(struct drvbox_net *net)
+{
+	unsigned long flags;
+	bool changed = false;
+
+	spin_lock_irqsave(&net->want_lock, flags);
+	/* until empty, then ask for a notify and look once more */
+	do {
+		changed |= net_ctrl_take(net);
+	} while (vdev_enable_notify(&net->vd, net_ctrl_vq(net)));
 	if (changed)
 		net_want_changed(net);
 	spin_unlock_irqrestore(&net->want_lock, flags);

@@ -141,8 +141,9 @@ static const char *net_tx_wait_room(struct net_queue *gq, bool *room)
  * nr_gq.  A frame goes out only while that ring has room for the largest
  * one, so a chain is never cut by a full ring.  Sets bit @p of *@tx_done
  * when virtio_net must hear of used entries, bit (guest queue) of *@kick
- * when there is something to publish.  Returns NULL or the guest's
- * violation.
+ * when there is something to publish.  Once the vring is empty it asks
+ * for virtio_net's next notify (with EVENT_IDX none comes otherwise).
+ * Returns NULL or the guest's violation.
  */
 static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 			       struct net_chain *c, unsigned long *tx_done,
@@ -151,41 +152,45 @@ static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 	unsigned int vq = net_tx_vq(p);
 	struct net_queue *gq = net->inc ? net_gq_of(net, p) : NULL;
 	const char *bad = NULL;
-	bool room;
+	bool room = true;
 	int ret;
 
-	while (vdev_avail(&net->vd, vq)) {
-		if (gq) {
-			bad = net_tx_wait_room(gq, &room);
-			if (!bad && !room)
-				net->stats.tx_room_waits++;
-			if (bad || !room)
-				break;	/* the guest's doorbell brings us back */
-		}
-		ret = net_pop(net, vq, false, c);
-		if (ret < 0)
+	/* until empty, then ask for a notify and look once more */
+	do {
+		while (vdev_avail(&net->vd, vq)) {
+			if (gq) {
+				bad = net_tx_wait_room(gq, &room);
+				if (!bad && !room)
+					net->stats.tx_room_waits++;
+				/* without room the guest's doorbell brings us back */
+				if (bad || !room)
+					return bad;
+			}
+			ret = net_pop(net, vq, false, c);
+			if (ret < 0)
+				__set_bit(p, tx_done);
+			if (ret <= 0)
+				continue;
 			__set_bit(p, tx_done);
-		if (ret <= 0)
-			continue;
-		__set_bit(p, tx_done);
-		if (!gq || c->total < NET_MIN_LEN ||
-		    c->total > DRVBOX_NET_MAX_FRAME) {
-			net->stats.tx_dropped++;
-		} else {
-			u8 *first = net_tx_slot(gq, gq->tx_prod);
-			u32 g = gq - net->gq;
+			if (!gq || c->total < NET_MIN_LEN ||
+			    c->total > DRVBOX_NET_MAX_FRAME) {
+				net->stats.tx_dropped++;
+			} else {
+				u8 *first = net_tx_slot(gq, gq->tx_prod);
+				u32 g = gq - net->gq;
 
-			net_chain_to_slots(gq, c);
-			net->stats.copied += c->total - DRVBOX_NET_HDR_LEN;
-			net_count_tx_offload(net, first);
-			net->stats.tx_packets++;
-			net->stats.tx_queue[g]++;
-			net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
-			__set_bit(g, kick);
+				net_chain_to_slots(gq, c);
+				net->stats.copied += c->total - DRVBOX_NET_HDR_LEN;
+				net_count_tx_offload(net, first);
+				net->stats.tx_packets++;
+				net->stats.tx_queue[g]++;
+				net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
+				__set_bit(g, kick);
+			}
+			vdev_push_used(&net->vd, vq, c->head, 0);
 		}
-		vdev_push_used(&net->vd, vq, c->head, 0);
-	}
-	return bad;
+	} while (vdev_enable_notify(&net->vd, vq));
+	return NULL;
 }
 
 /* Host frames of every TX vring to the guest (see net_tx_pair()). */

@@ -95,6 +95,7 @@ struct vdev_ops {
  * @cfg_len: its size
  * @vq: the host vrings, @nr_vq of them while the driver has them
  * @interrupts: vring_interrupt() calls made (the driver's callbacks)
+ * @notifies: notify() calls the driver made (any context: atomic)
  */
 struct drvbox_vdev {
 	struct virtio_device vdev;
@@ -109,6 +110,7 @@ struct drvbox_vdev {
 	struct vdev_vq vq[VDEV_MAX_VQS];
 	u32 nr_vq;
 	u64 interrupts;
+	atomic64_t notifies;
 };
 
 /* virtio_transport.c: the root device and registration */
@@ -133,6 +135,7 @@ void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 void vdev_discard(struct drvbox_vdev *v, unsigned int q, u16 head);
 void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n);
 bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q);
+bool vdev_notify_on_more(struct drvbox_vdev *v, unsigned int q);
 void vdev_interrupt(struct drvbox_vdev *v, unsigned int q);
 void vdev_interrupt_all(struct drvbox_vdev *v);
 

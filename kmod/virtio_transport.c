@@ -104,6 +104,7 @@ static bool vdev_notify(struct virtqueue *vq)
 {
 	struct drvbox_vdev *v = to_vdev(vq->vdev);
 
+	atomic64_inc(&v->notifies);
 	v->ops->kick(v, vq->index);
 	return true;
 }
@@ -355,6 +356,36 @@ bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q)
 		virtio_mb(true);
 	}
 	return vdev_avail(v, q);
+}
+
+/**
+ * vdev_notify_on_more() - ask for a notify() when the driver adds to vring @q
+ * @v: v->lock held
+ * @q: host vring index
+ *
+ * For a consumer that needs more than the chains posted so far (a frame
+ * larger than the receive buffers it has seen), which it gave back with
+ * vdev_unpop(): with VIRTIO_RING_F_EVENT_IDX, avail_event is set to the
+ * driver's next entry, not to the first one we have not taken (which the
+ * driver may have passed already).
+ *
+ * Return: true when the driver added entries meanwhile (look again).
+ */
+bool vdev_notify_on_more(struct drvbox_vdev *v, unsigned int q)
+{
+	struct vdev_vq *h = &v->vq[q];
+	__virtio16 idx;
+
+	lockdep_assert_held(v->lock);
+
+	if (!vdev_vq_ready(v, q) ||
+	    !__virtio_test_bit(&v->vdev, VIRTIO_RING_F_EVENT_IDX))
+		return false;
+	idx = READ_ONCE(h->avail->idx);
+	WRITE_ONCE(vring_avail_event_of(h), idx);
+	/* avail_event before we read the driver's index again */
+	virtio_mb(true);
+	return READ_ONCE(h->avail->idx) != idx;
 }
 
 /*

@@ -5,7 +5,8 @@
 # dummy0's MAC (as the guest reports it), MTU 1500 and carrier up; 300
 # frames sent from the host all reach the guest (more than the 64-entry TX
 # ring holds, so the stub consumed them), none dropped; no protocol error;
-# stop removes the interface; the host log stays clean.
+# stop removes the interface; EVENT_IDX negotiated; the host log stays
+# clean.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/cli_lib.sh"
 . "$(dirname "$0")/kmod_lib.sh"
@@ -33,6 +34,8 @@ guest_mac=$("$DRVBOX" status $D | sed -n 's/^ *net *dummy0 *\([0-9a-f:]*\).*/\1/
 [ -n "$guest_mac" ] || { "$DRVBOX" status $D | sed 's/^/# status: /'; fail "the guest did not report dummy0"; }
 expect_eq "host interface MAC" "$(cat /sys/class/net/$NET_DEV/address)" "$guest_mac"
 expect_eq "MTU" "$(cat /sys/class/net/$NET_DEV/mtu)" 1500
+# virtio_net took event indexes (bit 29): notifications only when asked
+expect_eq "EVENT_IDX negotiated" "$(cut -c30 /sys/class/net/$NET_DEV/device/features)" 1
 dmesg_since_mark | grep -q "domain $D: net:dummy0 ready in incarnation 1: MAC $guest_mac, MTU 1500, 1 queue(s), link up" ||
 	fail "the host log does not show the export ready with link up"
 
