@@ -17,6 +17,7 @@
 #include <linux/string.h>
 #include <linux/tcp.h>
 #include <linux/virtio_config.h>
+#include <net/tcp.h>
 
 #include "net.h"
 
@@ -119,7 +120,11 @@ static const char *net_check_rx_hdr(struct drvbox_net *net,
 	    le16_to_cpu((__force __le16)h->csum_offset) !=
 	    offsetof(struct tcphdr, check))
 		return "rx header: GSO frame not TCP as announced";
-	if (!gso_size || gso_size > net->max_mtu)
+	/*
+	 * Not below the smallest MSS TCP sends: a gso_size of 1 would make
+	 * one 64 KiB frame tens of thousands of segments on the host.
+	 */
+	if (gso_size < TCP_MIN_SND_MSS || gso_size > net->max_mtu)
 		return "rx header gso_size";
 	f->out.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	f->out.gso_type = h->gso_type;

@@ -56,6 +56,8 @@
  *                 entry after it
  *   net-rx-gso    incarnation 1, tick 10: a two-slot GSO TCPV4 frame whose
  *                 IPv4 header says UDP
+ *   net-rx-mss    incarnation 1, tick 10: the same frame as TCP, with a
+ *                 gso_size of 1 (tens of thousands of segments)
  *   net-rx-long   incarnation 1, tick 10: a two-slot frame, no GSO, longer
  *                 than the MTU range announced (1500) allows
  *   net-tx-cons   incarnation 1, tick 10: tx_cons far beyond tx_prod
@@ -70,6 +72,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,11 +549,13 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		f->rxd[j].reserved = 0;
 		net_post_rx(f, n);
 	}
-	if (!strcmp(mode, "net-rx-gso")) {
+	if (!strcmp(mode, "net-rx-gso") || !strcmp(mode, "net-rx-mss")) {
 		/*
 		 * Two slots announced as a GRO-merged TCP/IPv4 frame whose IP
-		 * header says UDP: the host parses the headers itself.
+		 * header says UDP: the host parses the headers itself.  Or
+		 * (rx-mss) a TCP frame in order but for its gso_size of 1.
 		 */
+		bool mss = !strcmp(mode, "net-rx-mss");
 		unsigned char *s0 = f->rx_slots + (size_t)i * f->slot_size;
 		uint32_t j = (f->rx_prod + 1) & (f->depth - 1);
 		unsigned char *p = s0 + DRVBOX_NET_HDR_LEN;
@@ -559,13 +564,14 @@ static void net_misbehave(const char *mode, unsigned long inc, int tick, int db)
 		memset(f->rx_slots + (size_t)j * f->slot_size, 0, 100);
 		s0[0] = 1;			/* flags NEEDS_CSUM */
 		s0[1] = 1;			/* gso_type TCPV4 */
-		s0[4] = 1400 & 0xff;		/* gso_size */
-		s0[5] = 1400 >> 8;
+		s0[4] = mss ? 1 : 1400 & 0xff;	/* gso_size */
+		s0[5] = mss ? 0 : 1400 >> 8;
 		s0[6] = 14 + 20;		/* csum_start: after IPv4 */
 		s0[8] = 16;			/* csum_offset: TCP check */
 		p[12] = 0x08;			/* ETH_P_IP */
 		p[14] = 0x45;			/* IPv4, 20 bytes */
-		p[14 + 9] = 17;			/* UDP */
+		p[14 + 9] = mss ? 6 : 17;	/* TCP or UDP */
+		p[14 + 20 + 12] = 5 << 4;	/* TCP data offset: 20 bytes */
 		f->rxd[i].len = f->slot_size;
 		f->rxd[i].flags = DRVBOX_NET_DESC_F_MORE;
 		f->rxd[i].reserved = 0;

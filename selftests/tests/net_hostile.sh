@@ -5,7 +5,7 @@
 # RX header asking for GSO of a frame that is not TCP, an RX chain that
 # ends past the last entry posted, a chained frame without GSO longer
 # than the MTU range allows, a chained GSO frame whose headers are UDP, a
-# tx_cons index beyond what was posted, an answer with more queues than
+# TCP one with a gso_size of 1, a tx_cons index beyond what was posted, an answer with more queues than
 # offered.  Each is one protocol error and
 # restarts the domain; the interface stays and carries traffic again in incarnation 2;
 # the host log stays clean (no WARN/BUG).  A guest that announces another
@@ -15,7 +15,7 @@
 . "$(dirname "$0")/net_lib.sh"
 
 echo up > "$SELFTEST_BIN/fake_vmm.link"
-for mode in net-rx-len net-rx-hdr net-rx-chain net-rx-long net-rx-gso net-tx-cons net-queues; do
+for mode in net-rx-len net-rx-hdr net-rx-chain net-rx-long net-rx-gso net-rx-mss net-tx-cons net-queues; do
 	kmod_setup heartbeat_timeout_ms=3000
 	D=nethostile
 	net_start $D $mode
