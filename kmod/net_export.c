@@ -72,6 +72,14 @@ static void net_vdev_kick(struct drvbox_vdev *v, unsigned int q)
 		net_kick(net);
 }
 
+/* The control vring is served from notify(), under want_lock. */
+static spinlock_t *net_vdev_vq_lock(struct drvbox_vdev *v, unsigned int q)
+{
+	struct drvbox_net *net = to_net(v);
+
+	return q == net_ctrl_vq(net) ? &net->want_lock : NULL;
+}
+
 /* del_vqs: virtio_net is gone or resets; the next one starts on pair 0. */
 static void net_vdev_stop(struct drvbox_vdev *v)
 {
@@ -102,6 +110,7 @@ static const struct vdev_ops net_vdev_ops = {
 	.kick		= net_vdev_kick,
 	.stop		= net_vdev_stop,
 	.release	= net_vdev_release,
+	.vq_lock	= net_vdev_vq_lock,
 };
 
 /*

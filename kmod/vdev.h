@@ -15,13 +15,15 @@
  * (READ_ONCE) and written with it or by the virtio core alone.  notify()
  * from the driver only calls ops->kick(), which must not sleep.  An export
  * may serve a vring from kick() itself under a spinlock of its own instead
- * (net's control vring): the driver never notifies a vring it does not
- * have, so nr_vq and vq[] cannot change under it.
+ * (net's control vring; ops->vq_lock names it, and the device side
+ * asserts that lock for that vring): the driver never notifies a vring it
+ * does not have, so nr_vq and vq[] cannot change under it.
  */
 #ifndef _DRVBOX_VDEV_H
 #define _DRVBOX_VDEV_H
 
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/virtio.h>
 #include <linux/virtio_ring.h>
@@ -39,6 +41,8 @@
  * @signalled_used: used_idx when the driver was last considered for an
  * interrupt (the "old" of VIRTIO_RING_F_EVENT_IDX's used_event test);
  * entries were pushed since while used_idx differs from it.
+ * @avail_seen: the driver's avail index as the consumer last read it
+ * (vdev_avail()), for vdev_notify_on_more().
  */
 struct vdev_vq {
 	struct virtqueue *vq;
@@ -49,6 +53,7 @@ struct vdev_vq {
 	u16 last_avail;
 	u16 used_idx;
 	u16 signalled_used;
+	__virtio16 avail_seen;
 };
 
 /* One descriptor of a chain: a host kernel buffer (direct map). */
@@ -80,6 +85,8 @@ struct vdev_ops {
 	void (*kick)(struct drvbox_vdev *v, unsigned int q);
 	void (*stop)(struct drvbox_vdev *v);
 	void (*release)(struct drvbox_vdev *v);
+	/* the spinlock that serves vring @q from kick(), or NULL: v->lock */
+	spinlock_t *(*vq_lock)(struct drvbox_vdev *v, unsigned int q);
 };
 
 /**

@@ -184,6 +184,19 @@ static const struct virtio_config_ops vdev_config_ops = {
 
 /* ---- the device side of the vrings (v->lock held) ---------------- */
 
+/* The lock that serves host vring @q: v->lock, or the export's own. */
+static void vdev_assert_served(struct drvbox_vdev *v, unsigned int q)
+{
+#ifdef CONFIG_LOCKDEP
+	spinlock_t *own = v->ops->vq_lock ? v->ops->vq_lock(v, q) : NULL;
+
+	if (own)
+		lockdep_assert_held(own);
+	else
+		lockdep_assert_held(v->lock);
+#endif
+}
+
 /* The event fields after the rings (VIRTIO_RING_F_EVENT_IDX). */
 #define vring_avail_event_of(h)	(*(__virtio16 *)&(h)->used->ring[(h)->num])
 #define vring_used_event_of(h)	((h)->avail->ring[(h)->num])
@@ -201,8 +214,8 @@ bool vdev_avail(struct drvbox_vdev *v, unsigned int q)
 
 	if (!vdev_vq_ready(v, q))
 		return false;
-	return virtio16_to_cpu(&v->vdev, READ_ONCE(h->avail->idx)) !=
-	       h->last_avail;
+	h->avail_seen = READ_ONCE(h->avail->idx);
+	return virtio16_to_cpu(&v->vdev, h->avail_seen) != h->last_avail;
 }
 
 /**
@@ -219,7 +232,7 @@ bool vdev_pop_head(struct drvbox_vdev *v, unsigned int q, u16 *head)
 	struct vdev_vq *h = &v->vq[q];
 	u16 avail_idx;
 
-	lockdep_assert_held(v->lock);
+	vdev_assert_served(v, q);
 
 	if (!vdev_avail(v, q))
 		return false;
@@ -269,7 +282,7 @@ int vdev_walk(struct drvbox_vdev *v, unsigned int q, u16 head,
 	struct vdev_vq *h = &v->vq[q];
 	u32 n = 0, idx = head;
 
-	lockdep_assert_held(v->lock);
+	vdev_assert_served(v, q);
 
 	for (;;) {
 		struct vring_desc desc;
@@ -301,6 +314,7 @@ void vdev_push_used(struct drvbox_vdev *v, unsigned int q, u16 head,
 	struct vdev_vq *h = &v->vq[q];
 	struct vring_used_elem *e = &h->used->ring[h->used_idx % h->num];
 
+	vdev_assert_served(v, q);
 	e->id = cpu_to_virtio32(&v->vdev, head);
 	e->len = cpu_to_virtio32(&v->vdev, written);
 	/* the driver reads the entry after it sees the index */
@@ -325,6 +339,7 @@ void vdev_discard(struct drvbox_vdev *v, unsigned int q, u16 head)
  */
 void vdev_unpop(struct drvbox_vdev *v, unsigned int q, u16 n)
 {
+	vdev_assert_served(v, q);
 	v->vq[q].last_avail -= n;
 }
 
@@ -345,7 +360,7 @@ bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q)
 {
 	struct vdev_vq *h = &v->vq[q];
 
-	lockdep_assert_held(v->lock);
+	vdev_assert_served(v, q);
 
 	if (!vdev_vq_ready(v, q))
 		return false;
@@ -367,16 +382,19 @@ bool vdev_enable_notify(struct drvbox_vdev *v, unsigned int q)
  * larger than the receive buffers it has seen), which it gave back with
  * vdev_unpop(): with VIRTIO_RING_F_EVENT_IDX, avail_event is set to the
  * driver's next entry, not to the first one we have not taken (which the
- * driver may have passed already).
+ * driver may have passed already).  Entries the driver added after the
+ * consumer last looked (vdev_avail()) but before the event was set may
+ * never be announced: those make this return true too.
  *
- * Return: true when the driver added entries meanwhile (look again).
+ * Return: true when the driver added entries since the consumer looked
+ * (look again).
  */
 bool vdev_notify_on_more(struct drvbox_vdev *v, unsigned int q)
 {
 	struct vdev_vq *h = &v->vq[q];
 	__virtio16 idx;
 
-	lockdep_assert_held(v->lock);
+	vdev_assert_served(v, q);
 
 	if (!vdev_vq_ready(v, q) ||
 	    !__virtio_test_bit(&v->vdev, VIRTIO_RING_F_EVENT_IDX))
@@ -385,7 +403,7 @@ bool vdev_notify_on_more(struct drvbox_vdev *v, unsigned int q)
 	WRITE_ONCE(vring_avail_event_of(h), idx);
 	/* avail_event before we read the driver's index again */
 	virtio_mb(true);
-	return READ_ONCE(h->avail->idx) != idx;
+	return READ_ONCE(h->avail->idx) != h->avail_seen;
 }
 
 /*
