@@ -73,6 +73,8 @@ struct net_stats {
 	u64 mediator_ns;	/* time spent in net_work() passes */
 	u64 tx_queue[NET_MAX_QUEUES];	/* tx_packets by guest queue */
 	u64 rx_queue[NET_MAX_QUEUES];	/* rx_packets by guest queue */
+	u64 tx_pair[NET_MAX_QUEUES];	/* tx_packets by host queue pair */
+	u64 rx_pair[NET_MAX_QUEUES];	/* rx_packets by host queue pair */
 };
 
 /* a chain taken from a host vring: its head and its buffers */

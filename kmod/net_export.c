@@ -698,6 +698,11 @@ bool net_sysfs_line(struct drvbox_domain *d, u32 i, char *buf, ssize_t *n)
 			    net->nr_queues);
 	net_sysfs_per_queue(buf, n, " rx_by_queue=", st.rx_queue,
 			    net->nr_queues);
+	/* and by host queue pair: which of virtio_net's vrings they used */
+	net_sysfs_per_queue(buf, n, " tx_by_pair=", st.tx_pair,
+			    net->max_pairs);
+	net_sysfs_per_queue(buf, n, " rx_by_pair=", st.rx_pair,
+			    net->max_pairs);
 	*n += sysfs_emit_at(buf, *n, "\n");
 	mutex_unlock(&net->lock);
 	return true;

@@ -261,6 +261,7 @@ static void net_rx_deliver(struct drvbox_net *net, struct net_queue *gq,
 	}
 	net->stats.rx_packets++;
 	net->stats.rx_queue[gq - net->gq]++;
+	net->stats.rx_pair[vq / 2]++;	/* rx vring of pair p: 2p */
 	net->stats.rx_bytes += f->len;
 }
 

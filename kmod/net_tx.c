@@ -184,6 +184,7 @@ static const char *net_tx_pair(struct drvbox_net *net, u32 p,
 				net_count_tx_offload(net, first);
 				net->stats.tx_packets++;
 				net->stats.tx_queue[g]++;
+				net->stats.tx_pair[p]++;
 				net->stats.tx_bytes += c->total - DRVBOX_NET_HDR_LEN;
 				__set_bit(g, kick);
 			}
