@@ -40,7 +40,7 @@
 #define BLK_SEG_MAX		(DRVBOX_BLK_SLOT_SIZE / PAGE_SIZE)
 /* Host vring size; no INDIRECT_DESC, so a request takes seg_max + 2. */
 #define BLK_VRING_NUM		256
-#define BLK_SERIAL_LEN		20	/* VIRTIO_BLK_ID_BYTES */
+#define BLK_SERIAL_LEN		SPEC_SERIAL_LEN	/* VIRTIO_BLK_ID_BYTES */
 /*
  * Requests an export holds at most per guest queue it offers: every slot
  * of the queue posted and as many waiting.  The table is allocated with

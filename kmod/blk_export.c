@@ -111,26 +111,6 @@ u32 blk_nr_doorbells(const struct drvbox_domain *d)
 	return d->nr_doorbells;
 }
 
-/* "drvbox-DOM-DEV" if it fits VIRTIO_BLK_ID_BYTES, else "DOM-DEV" cut. */
-static void blk_make_serial(struct drvbox_blk *blk, const char *dom)
-{
-	char s[DRVBOX_NAME_LEN + 48];
-	size_t dl = strlen(blk->dev), keep;
-
-	snprintf(s, sizeof(s), "drvbox-%s-%s", dom, blk->dev);
-	if (strlen(s) > BLK_SERIAL_LEN) {
-		/* keep the device name whole, cut the domain name */
-		if (dl + 2 > BLK_SERIAL_LEN)
-			snprintf(s, sizeof(s), "%s", blk->dev + dl - BLK_SERIAL_LEN);
-		else {
-			keep = BLK_SERIAL_LEN - 1 - dl;
-			snprintf(s, sizeof(s), "%.*s-%s", (int)keep, dom, blk->dev);
-		}
-	}
-	memset(blk->serial, 0, sizeof(blk->serial));
-	memcpy(blk->serial, s, min_t(size_t, strlen(s), BLK_SERIAL_LEN));
-}
-
 /**
  * blk_domain_init() - create the block exports of a new domain
  * @d: the domain, not yet visible to anyone
@@ -166,7 +146,7 @@ int blk_domain_init(struct drvbox_domain *d)
 		blk->dom = d;
 		blk->index = i;
 		strscpy(blk->dev, d->exports[i].spec + 4, sizeof(blk->dev));
-		blk_make_serial(blk, d->name);
+		spec_blk_serial(blk->serial, d->name, blk->dev);
 		blk->req_queues = per;
 		blk->first_queue = next;
 		blk->ring_offset = BLK_RINGS_OFFSET + (next - 1) * BLK_RING_STRIDE;

@@ -7,13 +7,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/build_bug.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
+#include <linux/virtio_blk.h>
 
 #include "../uapi/drvbox.h"
 #include "spec.h"
+
+static_assert(SPEC_SERIAL_LEN == VIRTIO_BLK_ID_BYTES);
 
 enum spec_key {
 	SPEC_KERNEL,
@@ -152,4 +156,68 @@ char *spec_with_drivers(const char *spec, u32 len, const char *drv,
 	memcpy(o, drv, drv_len);
 	*out_len = o - out + drv_len;
 	return out;
+}
+
+/* FNV-1a over @s, folded to 16 bits. */
+static u16 spec_name_hash(const char *s)
+{
+	u32 h = 2166136261U;
+
+	while (*s) {
+		h ^= (u8)*s++;
+		h *= 16777619U;
+	}
+	return h ^ (h >> 16);
+}
+
+static void spec_put(char *out, size_t *n, const char *s, size_t len)
+{
+	memcpy(out + *n, s, len);
+	*n += len;
+}
+
+/**
+ * spec_blk_serial() - the serial of a domain's block export
+ * @out: SPEC_SERIAL_LEN bytes, NUL-padded (no NUL when full)
+ * @dom: the domain's name
+ * @dev: the export's device name in the guest
+ *
+ * "drvbox-DOM-DEV" if it fits; else "DOM-DEV"; else the domain name cut,
+ * with a hash of the whole of it, "DOM~HHHH-DEV", so that two domains
+ * whose names differ only past the cut (storage-prod-a, storage-prod-b)
+ * still give /dev/disk/by-id two names; a device name too long even for
+ * that keeps its tail.  The same names give the same serial everywhere.
+ */
+void spec_blk_serial(char out[SPEC_SERIAL_LEN], const char *dom,
+		     const char *dev)
+{
+	static const char prefix[] = "drvbox-", hex[] = "0123456789abcdef";
+	size_t dl = strlen(dev), ml = strlen(dom), n = 0, keep;
+	char tag[5];	/* "~HHHH" */
+	u16 h;
+	int i;
+
+	memset(out, 0, SPEC_SERIAL_LEN);
+	if (sizeof(prefix) - 1 + ml + 1 + dl <= SPEC_SERIAL_LEN) {
+		spec_put(out, &n, prefix, sizeof(prefix) - 1);
+		spec_put(out, &n, dom, ml);
+	} else if (ml + 1 + dl <= SPEC_SERIAL_LEN) {
+		spec_put(out, &n, dom, ml);
+	} else {
+		keep = SPEC_SERIAL_LEN > sizeof(tag) + 1 + dl ?
+		       SPEC_SERIAL_LEN - sizeof(tag) - 1 - dl : 0;
+		spec_put(out, &n, dom, keep);
+		h = spec_name_hash(dom);
+		tag[0] = '~';
+		for (i = 0; i < 4; i++)
+			tag[1 + i] = hex[(h >> (12 - 4 * i)) & 0xf];
+		spec_put(out, &n, tag, sizeof(tag));
+	}
+	spec_put(out, &n, "-", 1);
+	/* n <= SPEC_SERIAL_LEN - 1 here: the device name's tail fits */
+	if (dl > SPEC_SERIAL_LEN - n) {
+		dev += dl - (SPEC_SERIAL_LEN - n);
+		dl = SPEC_SERIAL_LEN - n;
+	}
+	spec_put(out, &n, dev, dl);
 }

@@ -110,10 +110,45 @@ static void test_with_drivers(void)
 	free(out);
 }
 
+/* The serial of @dev in @dom, as a string (it has no NUL when full). */
+static void serial(const char *what, const char *dom, const char *dev,
+		   const char *want)
+{
+	char out[SPEC_SERIAL_LEN + 1] = "";
+
+	spec_blk_serial(out, dom, dev);
+	unit_result(!strcmp(out, want), what, "got \"%s\", expected \"%s\"",
+		    out, want);
+}
+
+static void test_blk_serial(void)
+{
+	char a[SPEC_SERIAL_LEN + 1] = "", b[SPEC_SERIAL_LEN + 1] = "";
+
+	serial("serial: all of it", "t0", "nullb0", "drvbox-t0-nullb0");
+	serial("serial: 20 bytes exactly", "dom45", "nvme0n1", "drvbox-dom45-nvme0n1");
+	serial("serial: without the prefix", "blkfs", "fakeblk0", "blkfs-fakeblk0");
+	/* hashes: FNV-1a of the domain name, folded to 16 bits */
+	serial("serial: the domain cut, its hash after it", "storage-prod-a",
+	       "nvme0n1", "storage~4b8e-nvme0n1");
+	serial("serial: the other domain", "storage-prod-b", "nvme0n1",
+	       "storage~4e23-nvme0n1");
+	serial("serial: a device name of 19 bytes keeps its tail", "d1",
+	       "abcdefghijklmnopqrs", "~9bfb-fghijklmnopqrs");
+	spec_blk_serial(a, "storage-prod-a", "nvme0n1");
+	spec_blk_serial(b, "storage-prod-b", "nvme0n1");
+	unit_result(strcmp(a, b) != 0, "serial: domains that differ past the cut differ",
+		    "both \"%s\"", a);
+	spec_blk_serial(a, "a-domain-with-a-31-byte-name-xy", "abcdefghijklmnopqrstuvwxyz01");
+	unit_eq("serial: a full one has no NUL", strnlen(a, SPEC_SERIAL_LEN),
+		SPEC_SERIAL_LEN);
+}
+
 int main(void)
 {
 	test_spec_valid();
 	test_drivers_valid();
 	test_with_drivers();
+	test_blk_serial();
 	return unit_done();
 }
