@@ -168,8 +168,8 @@ static long long now_ms(void)
 
 /*
  * Poll the domain until an incarnation >= min_incarnation is RUNNING.
- * Returns 0 (running), 1 (FAILED: *st says why), 2 (timed out),
- * 3 (interrupted) or -1 (the status ioctl failed; message printed).
+ * Returns an enum wait_result (WAIT_FAILED: *st says why), or -1 when the
+ * status ioctl failed (message printed).
  */
 int wait_running(int fd, const char *name, unsigned int min_incarnation,
 		 unsigned int timeout_s, struct drvbox_domain_status *st)
