@@ -150,6 +150,13 @@ struct drvbox_net {
 	/* what the host interface asks (net_settings.c) */
 	spinlock_t want_lock;
 	struct drvbox_net_settings want;
+	/*
+	 * The seq last written into the current incarnation's host page
+	 * (never read back from there: the guest can write that page).
+	 * Written at attach while no incarnation is attached (net_work()
+	 * does not look then), else under net->lock.
+	 */
+	u32 posted_seq;
 	bool host_up, promisc, allmulti, uc_overflow, mc_overflow;
 	struct notifier_block nb;	/* on the host interface */
 

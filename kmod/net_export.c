@@ -314,6 +314,7 @@ void net_fill_host_page(struct drvbox_domain *d, struct drvbox_inc *inc)
 		r->ring_offset = net->ring_offset;
 		r->ring_stride = NET_RING_STRIDE;
 		/* the new NIC starts as the host interface left the last */
+		WRITE_ONCE(net->posted_seq, 0);
 		net_settings_post(net, &host->net_settings[i]);
 	}
 	host->nr_exports = d->nr_exports;

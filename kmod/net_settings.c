@@ -348,15 +348,18 @@ void net_settings_get(struct drvbox_net *net, struct drvbox_net_settings *w)
  *
  * The fields first, then seq (release): the stub applies a seq only after
  * it has read the fields that go with it, and reads them again if seq
- * moved meanwhile.  Returns true if there was something new to post.
+ * moved meanwhile.  What was posted is remembered in net->posted_seq, not
+ * read back from the page, which the guest can write.  Returns true if
+ * there was something new to post.
  */
 bool net_settings_post(struct drvbox_net *net, struct drvbox_net_settings *ns)
 {
 	struct drvbox_net_settings w;
 
 	net_settings_get(net, &w);
-	if (!w.seq || READ_ONCE(ns->seq) == w.seq)
+	if (!w.seq || READ_ONCE(net->posted_seq) == w.seq)
 		return false;
+	WRITE_ONCE(net->posted_seq, w.seq);
 	WRITE_ONCE(ns->seq, 0);	/* "changing": the stub waits for the next */
 	smp_wmb();
 	memcpy((u8 *)ns + sizeof(ns->seq), (u8 *)&w + sizeof(w.seq),
