@@ -107,7 +107,9 @@ struct drvbox_driver_file {
  * The shared area (BAR 2)
  * =======================
  *
- * Page 0 is written by the host only (the guest may read it).  Page 1 is
+ * Page 0 is written by the host only: the VMM maps it read-only for the
+ * guest (a KVM_MEM_READONLY slot; the guest's writes are dropped), and
+ * drvbox.ko never reads back what it wrote there.  Page 1 is
  * written by the guest only; the host reads every field once
  * (READ_ONCE) and validates it: counts are clamped, strings are copied
  * with a forced NUL, unknown states are a protocol violation.

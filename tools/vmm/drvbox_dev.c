@@ -28,6 +28,7 @@
 #define MSIX_ENTRY_MASKED	0x1
 #define SHARED_SLOT		1	/* KVM memslots */
 #define DRIVERS_SLOT		3
+#define SHARED_HOST_SLOT	4
 
 static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pci_device drvbox_pci = { .name = "drvbox device",
@@ -224,12 +225,21 @@ void drvbox_dev__init(void)
 		msix_table[i][3] = MSIX_ENTRY_MASKED;
 	pci__set_bar(&drvbox_pci, 0, DRVBOX_BAR0_SIZE, false, false);
 	bar0->mmio = drvbox_dev__bar0;
+	/*
+	 * The shared area's page 0 is the host's (uapi/drvbox_guest.h): the
+	 * guest reads it, and its writes there are dropped.  So is the
+	 * drivers area, which the guest only reads.
+	 */
 	pci__set_bar(&drvbox_pci, 2, pow2_at_least(vmm.shared_bytes), true, true);
-	kvm__add_memslot(SHARED_SLOT, drvbox_pci.bars[2].gpa, vmm.shared_bytes,
-			 vmm.shared);
+	kvm__add_memslot_readonly(SHARED_HOST_SLOT, drvbox_pci.bars[2].gpa,
+				  DRVBOX_SHARED_GUEST_OFFSET, vmm.shared);
+	kvm__add_memslot(SHARED_SLOT,
+			 drvbox_pci.bars[2].gpa + DRVBOX_SHARED_GUEST_OFFSET,
+			 vmm.shared_bytes - DRVBOX_SHARED_GUEST_OFFSET,
+			 vmm.shared + DRVBOX_SHARED_GUEST_OFFSET);
 	pci__set_bar(&drvbox_pci, 4, DRVBOX_DRIVERS_BAR_SIZE, true, true);
-	kvm__add_memslot(DRIVERS_SLOT, drvbox_pci.bars[4].gpa,
-			 DRVBOX_DRIVERS_BAR_SIZE, vmm.drivers);
+	kvm__add_memslot_readonly(DRIVERS_SLOT, drvbox_pci.bars[4].gpa,
+				  DRVBOX_DRIVERS_BAR_SIZE, vmm.drivers);
 	drvbox_pci.cfg_written = drvbox_dev__cfg_written;
 	pci__register(&drvbox_pci);
 	drvbox_dev__bind_eventfds();

@@ -93,10 +93,12 @@ void kvm__create_vm(void)
 		vmm__die_start("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 }
 
-void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+static void kvm__memslot(uint32_t slot, uint32_t flags, uint64_t gpa,
+			 uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = slot,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)host,
@@ -106,6 +108,30 @@ void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 		vmm__die_start("KVM_SET_USER_MEMORY_REGION slot %u (%#llx+%#llx): %s",
 			       slot, (unsigned long long)gpa,
 			       (unsigned long long)size, strerror(errno));
+}
+
+void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+{
+	kvm__memslot(slot, 0, gpa, size, host);
+}
+
+/*
+ * Memory the guest may read but not write: its writes exit to us as MMIO
+ * (KVM_EXIT_MMIO), which nothing claims, so they are dropped.  Writable
+ * (and a log line) where KVM cannot do that.
+ */
+void kvm__add_memslot_readonly(uint32_t slot, uint64_t gpa, uint64_t size,
+			       void *host)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		have = ioctl(vmm.kvm_fd, KVM_CHECK_EXTENSION,
+			     KVM_CAP_READONLY_MEM) > 0;
+		if (!have)
+			vmm__log("KVM has no read-only memory slots: the guest can write what it should only read");
+	}
+	kvm__memslot(slot, have ? KVM_MEM_READONLY : 0, gpa, size, host);
 }
 
 /*

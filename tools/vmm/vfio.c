@@ -52,7 +52,7 @@
 #include "vmm.h"
 
 #define VFIO_FIRST_SLOT		2
-#define VFIO_FIRST_MEMSLOT	8	/* 0, 2: RAM; 1: shared area; 3: drivers */
+#define VFIO_FIRST_MEMSLOT	8	/* 0, 2: RAM; 1, 4: shared area; 3: drivers */
 #define PAGE			4096ULL
 
 #define MSI_CTRL_ENABLE		0x0001

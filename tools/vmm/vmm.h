@@ -166,6 +166,8 @@ void kvm__create_vm(void);
 void kvm__set_memory(void);
 bool kvm__prefault(uint64_t off, uint64_t bytes);
 void kvm__add_memslot(uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+void kvm__add_memslot_readonly(uint32_t slot, uint64_t gpa, uint64_t size,
+			       void *host);
 void kvm__create_vcpus(void);
 void kvm__setup_boot_regs(void);
 unsigned int kvm__tsc_khz(void);
