@@ -80,14 +80,9 @@ void boot__probe_kernel(void)
 			    head[ver_off + n]; n++)
 			vmm.kversion[n] = head[ver_off + n];
 		vmm.kversion[n] = '\0';
-		for (n = 0; n < sizeof(vmm.kver) - 1 && ver_off + n < len; n++) {
-			char c = head[ver_off + n];
-
-			if (c == ' ' || c == '\0')
-				break;
-			vmm.kver[n] = c;
-		}
-		vmm.kver[n] = '\0';
+		/* the release: its first word */
+		snprintf(vmm.kver, sizeof(vmm.kver), "%.*s",
+			 (int)strcspn(vmm.kversion, " "), vmm.kversion);
 	}
 	free(head);
 	if (!vmm.kver[0])
